@@ -1,0 +1,105 @@
+/**
+ * PostgreSQL access: connection settings, database creation, migrations and a shared pool.
+ * DATABASE_URL defaults to a `scoreflow` database on 127.0.0.1:5432 and is created if missing.
+ */
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow';
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export function databaseUrl(): string {
+  return process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+}
+
+function databaseName(url: string): string {
+  const name = new URL(url).pathname.replace(/^\//, '');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new Error(`DATABASE_URL names database "${name}", which is not a plain identifier; use letters, digits and underscores.`);
+  }
+  return name;
+}
+
+/** Creates the database named by the URL when it does not exist (connects to `postgres` to do so). */
+export async function ensureDatabase(url = databaseUrl()): Promise<void> {
+  const name = databaseName(url);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`Cannot reach PostgreSQL at ${admin.host}: ${(err as Error).message}. Start it, or set DATABASE_URL.`);
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      try {
+        await client.query(`CREATE DATABASE "${name}"`);
+      } catch (err) {
+        // Another process may have created it concurrently.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Applies pending migrations. Safe to call concurrently: node-pg-migrate takes an advisory lock. */
+export async function migrate(url = databaseUrl(), log: (msg: string) => void = () => {}): Promise<string[]> {
+  await ensureDatabase(url);
+  const applied = await runner({
+    databaseUrl: url,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    count: Infinity,
+    log,
+    logger: { debug: () => {}, info: log, warn: log, error: log },
+    noLock: false,
+    checkOrder: true,
+  });
+  return applied.map((m) => m.name);
+}
+
+const pools = new Map<string, pg.Pool>();
+
+// Keep numeric and bigint columns as strings only where precision matters; counts come back as numbers.
+pg.types.setTypeParser(20, (v) => Number(v)); // int8 counts fit comfortably in doubles here
+pg.types.setTypeParser(1700, (v) => Number(v)); // numeric (revenue) as number
+
+export function getPool(url = databaseUrl()): pg.Pool {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
+    pool.on('error', () => {
+      /* idle client errors are surfaced on the next query */
+    });
+    pools.set(url, pool);
+  }
+  return pool;
+}
+
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.end()));
+}
+
+export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, pool = getPool()): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

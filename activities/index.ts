@@ -1,0 +1,13 @@
+/** Every activity the worker registers. Workflows import this module as types only. */
+export { loadPipelineActivity } from './run/pipeline.ts';
+export { recordRunActivity, auditActivity, priorRunActivity } from './run/run-record.ts';
+export { loadIdentitySourcesActivity } from './run/identity-sources.ts';
+export { discoverDeliveriesActivity } from './run/discover-deliveries.ts';
+export { ingestFeedActivity } from './feed/activities.ts';
+export { extractFeaturesActivity } from './features/activities.ts';
+export { resolveModelActivity } from './scoring/resolve-model.ts';
+export { scoreActivity } from './scoring/score-activity.ts';
+export { validateRollbackTargetActivity, setChampionActivity } from './scoring/rollback-activities.ts';
+export { runGatesActivity, alertActivity, writeRunReportActivity } from './run/gates-and-report.ts';
+export { publishCanonicalActivity } from './publish/publish-canonical.ts';
+export { exportDestinationActivity } from './destinations/export-activity.ts';

@@ -1,0 +1,125 @@
+/** Core commands: dev, setup, worker, run, schedule, status, trace. */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { emit, fail } from '../output.ts';
+import { startDevServer } from '../../scripts/dev-server.ts';
+import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
+import { runWorker } from '../../workers/worker.ts';
+import { createSchedule, defaultPipelinePath, startRun } from './run.ts';
+import { formatFunnel, runStatus, traceEntity } from './status.ts';
+import { runLink } from '../../workers/config.ts';
+
+const log = (l: string) => process.stderr.write(`${l}\n`);
+
+export function registerCoreCommands(program: Command): void {
+  program
+    .command('setup')
+    .description('Install what Scoreflow needs here: the Temporal CLI (one-time build) and database migrations.')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { json?: boolean }) => {
+      const path = ensureBinary(log);
+      await ensureMigrated(log);
+      emit(o, { ok: true, temporalCli: path }, () => 'set-up complete');
+    });
+
+  program
+    .command('dev')
+    .description('Run the Temporal dev server: Web UI on 8233, persistent state under .data/temporal, search attributes registered.')
+    .option('--port <n>', 'gRPC port', '7233')
+    .option('--ui-port <n>', 'Web UI port', '8233')
+    .option('--db-file <path>', 'SQLite file that keeps state across restarts', join(DATA_DIR, 'temporal', 'dev.db'))
+    .option('--json', 'print one JSON object once the server listens')
+    .action(async (o: { port: string; uiPort: string; dbFile: string; json?: boolean }) => {
+      const server = await startDevServer({ port: Number(o.port), uiPort: Number(o.uiPort), dbFile: o.dbFile });
+      emit(o, { address: server.address, ui: server.uiUrl, dbFile: o.dbFile }, () => `Temporal dev server on ${server.address}; Web UI ${server.uiUrl}; state in ${o.dbFile}. Ctrl-C stops it.`);
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      await new Promise<void>((r) => server.child.once('exit', () => r()));
+    });
+
+  program
+    .command('worker')
+    .description('Run a Scoreflow worker (workflows and activities) against TEMPORAL_ADDRESS.')
+    .action(async () => {
+      await ensureMigrated(log);
+      log('[scoreflow] worker running; Ctrl-C stops it');
+      await runWorker();
+    });
+
+  program
+    .command('run')
+    .description('Start one activation cycle for a pipeline.')
+    .option('--pipeline <file>', 'pipeline config', defaultPipelinePath())
+    .option('--feed <dir>', "ingest deliveries from this folder instead of the pipeline's inbox")
+    .option('--id <workflowId>', 'workflow id (the cycle id); default derived from the pipeline and time')
+    .option('--model <version>', 'score with this model version (or "rules") instead of the champion')
+    .option('--rollback-window <duration>', 'stay open this long for a rollback signal after exporting', '0s')
+    .option('--pause-timeout <duration>', 'abort a run paused for an operator after this long (0s = never)', '0s')
+    .option('--wait', 'wait for the run to finish')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow: string; pauseTimeout: string; wait?: boolean; json?: boolean }) => {
+      const started = await startRun({
+        pipelinePath: o.pipeline,
+        feedDir: o.feed,
+        workflowId: o.id,
+        model: o.model ? (o.model === 'rules' ? { policy: 'rules' } : { modelVersion: o.model }) : undefined,
+        rollbackWindow: o.rollbackWindow,
+        pauseTimeout: o.pauseTimeout,
+        wait: o.wait,
+      });
+      const out = { workflowId: started.workflowId, runId: started.runId, link: started.link, status: started.result?.status ?? 'STARTED', counts: started.result?.counts ?? {} };
+      emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
+      if (started.result && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA') process.exitCode = 2;
+    });
+
+  const schedule = program.command('schedule').description('Temporal Schedules that start micro-batch runs.');
+  schedule
+    .command('create')
+    .description('Create a schedule: every interval, BUFFER_ONE overlap, explicit catch-up window.')
+    .option('--pipeline <file>', 'pipeline config', defaultPipelinePath())
+    .requiredOption('--every <duration>', 'interval, e.g. 15m')
+    .option('--catchup-window <duration>', 'how far back missed actions are run', '1h')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { pipeline: string; every: string; catchupWindow: string; json?: boolean }) => {
+      const res = await createSchedule({ pipelinePath: o.pipeline, every: o.every, catchupWindow: o.catchupWindow });
+      emit(o, res, () => `schedule ${res.scheduleId} created: every ${o.every}`);
+    });
+
+  program
+    .command('status')
+    .description('Stage, counts, gate report and the delivery funnel of a run.')
+    .requiredOption('--run <workflowId>', 'the run (workflow id)')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { run: string; json?: boolean }) => {
+      const s = await runStatus(o.run);
+      emit(o, s, () => {
+        const w = s.workflow;
+        const lines = [`run ${o.run}: ${w?.status ?? (s.run as { status?: string } | null)?.status ?? 'unknown'} (stage ${w?.stage ?? (s.run as { stage?: string } | null)?.stage})`, `  ${runLink(o.run)}`];
+        if (w?.pausedReason) lines.push(`  PAUSED: ${w.pausedReason}`);
+        if (w) lines.push(`  counts: ${JSON.stringify(w.counts)}`);
+        lines.push('  gates:');
+        for (const g of s.gates as { gate: string; subject: string; status: string; detail: string }[]) lines.push(`    ${g.status.toUpperCase().padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
+        if (w?.rejectedSignals.length) lines.push(`  rejected signals: ${w.rejectedSignals.map((r) => `${r.signal}: ${r.error}`).join('; ')}`);
+        lines.push('  funnel:', formatFunnel(s.funnel));
+        return lines.join('\n');
+      });
+    });
+
+  program
+    .command('trace')
+    .description("One entity's history across runs and destinations: model versions, segments, deliveries, outcomes.")
+    .requiredOption('--entity <id>', 'entity id (visitor key "<high>_<low>")')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { entity: string; json?: boolean }) => {
+      const t = await traceEntity(o.entity);
+      if (t.records.length === 0 && t.ledger.length === 0) return fail(o, new Error(`no records for entity ${o.entity}; check the id (visitor key "<high>_<low>")`));
+      emit(o, t, () =>
+        [
+          `entity ${o.entity}`,
+          ...t.records.map((r) => `  ${String(r.run_id)}: model ${String(r.model_version)} score ${Number(r.score).toFixed(4)} segment ${String(r.segment)} eligible ${String(r.eligible)} arm ${String(r.holdout_arm)}`),
+          ...t.ledger.map((l) => `    ${new Date(l.at as string).toISOString()} ${String(l.run_id)} ${String(l.destination) || '-'} ${String(l.stage)} ${JSON.stringify(l.detail)}`),
+        ].join('\n'),
+      );
+    });
+}

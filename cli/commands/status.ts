@@ -1,0 +1,83 @@
+/** `scoreflow status --run ID` and `scoreflow trace --entity ID`: what happened, from the ledger. */
+import { getPool } from '../../activities/store/db.ts';
+import { connectClient } from '../../workers/client.ts';
+import { statusQuery, type RunStatusView } from '../../workflows/messages.ts';
+
+export interface FunnelRow {
+  destination: string;
+  generated: number;
+  exported: number;
+  accepted: number;
+  rejected: number;
+  delivered: number;
+  removed: number;
+  suppressed: number;
+  outcome: number;
+}
+
+export async function runFunnel(runIds: string[]): Promise<FunnelRow[]> {
+  const { rows } = await getPool().query<{ destination: string; stage: string; n: number }>(
+    `SELECT destination, stage, count(*)::int AS n FROM ledger_event WHERE run_id = ANY($1) GROUP BY destination, stage`,
+    [runIds],
+  );
+  const generated = rows.filter((r) => r.destination === '' && r.stage === 'generated').reduce((a, r) => a + r.n, 0);
+  const dests = [...new Set(rows.map((r) => r.destination).filter((d) => d !== ''))].sort();
+  return dests.map((destination) => {
+    const get = (stage: string) => rows.find((r) => r.destination === destination && r.stage === stage)?.n ?? 0;
+    return {
+      destination,
+      generated,
+      exported: get('exported'),
+      accepted: get('accepted'),
+      rejected: get('rejected'),
+      delivered: get('delivered'),
+      removed: get('removed'),
+      suppressed: get('suppressed'),
+      outcome: get('outcome'),
+    };
+  });
+}
+
+export async function runStatus(runId: string): Promise<{ workflow: RunStatusView | null; run: Record<string, unknown> | null; gates: Record<string, unknown>[]; funnel: FunnelRow[]; cycles: string[] }> {
+  const pool = getPool();
+  const run = (await pool.query('SELECT * FROM activation_run WHERE run_id = $1', [runId])).rows[0] ?? null;
+  const cycleRows = await pool.query<{ run_id: string }>('SELECT run_id FROM activation_run WHERE run_id = $1 OR parent_run_id = $1 ORDER BY started_at', [runId]);
+  const cycles = cycleRows.rows.map((r) => r.run_id);
+  const gates = (await pool.query('SELECT run_id, gate, subject, status, value, warn_at, fail_at, detail FROM gate_result WHERE run_id = ANY($1) ORDER BY run_id, gate, subject', [cycles.length ? cycles : [runId]])).rows;
+  let workflow: RunStatusView | null = null;
+  try {
+    const { client, close } = await connectClient();
+    try {
+      workflow = await client.workflow.getHandle(runId).query(statusQuery);
+    } finally {
+      await close();
+    }
+  } catch {
+    workflow = null; // the run's history may be gone or the server down; the database still answers
+  }
+  const funnel = await runFunnel(cycles.length ? cycles.slice(-1) : [runId]);
+  if (!run && !workflow) throw new Error(`no run ${runId} in the database or on Temporal; list runs in the Web UI or pass the workflow id printed by "scoreflow run"`);
+  return { workflow, run, gates, funnel, cycles };
+}
+
+export function formatFunnel(funnel: FunnelRow[]): string {
+  if (funnel.length === 0) return '  (no destination deliveries recorded)';
+  const head = ['destination', 'generated', 'exported', 'accepted', 'rejected', 'delivered', 'removed', 'suppressed'];
+  const lines = funnel.map((f) => [f.destination, f.generated, f.exported, f.accepted, f.rejected, f.delivered, f.removed, f.suppressed].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cols: string[]) => '  ' + cols.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+export async function traceEntity(entityId: string): Promise<{ entityId: string; records: Record<string, unknown>[]; ledger: Record<string, unknown>[] }> {
+  const pool = getPool();
+  const records = (
+    await pool.query(
+      `SELECT run_id, pipeline, model_version, score, segment, eligible, holdout_arm, expires_at, published_at
+       FROM activation_record WHERE entity_id = $1 ORDER BY published_at`,
+      [entityId],
+    )
+  ).rows;
+  const ledger = (await pool.query('SELECT run_id, destination, stage, detail, at FROM ledger_event WHERE entity_id = $1 ORDER BY at, run_id, destination', [entityId])).rows;
+  return { entityId, records, ledger };
+}

@@ -1,0 +1,95 @@
+/**
+ * A pipeline, declared in a YAML or JSON file under pipelines/ and validated here.
+ * It names the inbox, feature set, model, gate thresholds, destinations, cadence and holdout.
+ */
+import { z } from 'zod';
+import { ConsentPurpose, ScoreSemantics } from './canonical-record.ts';
+
+const Duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "500ms", "30s", "15m", "6h" or "7d"');
+
+export const SegmentRule = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  minScore: z.number().min(0).max(1),
+});
+
+export const DestinationFilter = z.object({
+  consentPurpose: ConsentPurpose.optional(),
+  requireEligible: z.boolean().default(true),
+  segments: z.array(z.string()).optional(),
+});
+
+export const FileDestination = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  kind: z.literal('file'),
+  mappingVersion: z.string().default('1'),
+  outbox: z.string(),
+  formats: z.array(z.enum(['csv', 'jsonl'])).min(1).default(['csv', 'jsonl']),
+  filter: DestinationFilter.default({ requireEligible: true }),
+  holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
+});
+
+/** Destinations other than file are declared by their adapters' routing config; kept open here. */
+export const OtherDestination = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    kind: z.enum(['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats']),
+    mappingVersion: z.string().default('1'),
+    filter: DestinationFilter.default({ requireEligible: true }),
+    holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
+  })
+  .passthrough();
+
+export const Destination = z.union([FileDestination, OtherDestination]);
+export type Destination = z.infer<typeof Destination>;
+
+export const ConsentSource = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('feed_column'), column: z.string(), separator: z.string().default('|') }),
+  z.object({ source: z.literal('cmp_file'), file: z.string().describe('CSV entity_id,purpose,granted,recorded_at, relative to the delivery folder') }),
+]);
+
+export const PipelineConfig = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are lower-case letters, digits and dashes'),
+  description: z.string().default(''),
+  inbox: z.string().describe('Folder where complete deliveries (manifest present) arrive.'),
+  cadence: Duration.default('15m'),
+  feed: z
+    .object({
+      customerIdColumn: z.string().optional(),
+      maxQuarantineShare: z.number().min(0).max(1).default(0.01),
+      crmExtract: z.string().optional().describe('CSV file name of the CRM extract inside the inbox'),
+    })
+    .default({ maxQuarantineShare: 0.01 }),
+  consent: ConsentSource,
+  features: z.object({ lookbackDays: z.number().int().positive().default(30) }).default({ lookbackDays: 30 }),
+  model: z.object({
+    name: z.string(),
+    /** Used when the registry holds no champion for this pipeline yet. */
+    defaultArtifact: z.string().optional(),
+    defaultVersion: z.string().optional(),
+  }),
+  fallbackPolicy: z.string().optional().describe('Path of the rules fallback policy artifact'),
+  scoring: z.object({
+    semantics: ScoreSemantics,
+    segments: z.array(SegmentRule).min(1),
+    eligibility: z.object({ minScore: z.number().min(0).max(1).default(0), requireConsent: ConsentPurpose.default('personalization') }),
+    topN: z.number().int().min(1).max(10).default(3),
+  }),
+  freshness: z.object({ maxAgeHours: z.number().positive().default(24) }).default({ maxAgeHours: 24 }),
+  holdout: z
+    .object({ experimentKey: z.string().min(1), controlShare: z.number().min(0).max(0.5).default(0.1), controlTreatment: z.enum(['suppress', 'neutral']).default('suppress') })
+    .optional(),
+  gates: z.record(z.string(), z.unknown()).default({}),
+  destinations: z.array(Destination).min(1),
+  measurement: z.object({ attributionWindow: Duration.default('7d') }).optional(),
+});
+export type PipelineConfig = z.infer<typeof PipelineConfig>;
+
+export function durationMs(d: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`"${d}" is not a duration like 15m`);
+  const n = Number(m[1]);
+  const unit = m[2] as 'ms' | 's' | 'm' | 'h' | 'd';
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
+}

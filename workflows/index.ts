@@ -1,0 +1,2 @@
+export { activationRun } from './activation-run.ts';
+export { exportToDestination } from './export-to-destination.ts';

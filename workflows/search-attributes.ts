@@ -1,0 +1,6 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const PipelineKey = defineSearchAttributeKey('Pipeline', SearchAttributeType.KEYWORD);
+export const ModelVersionKey = defineSearchAttributeKey('ModelVersion', SearchAttributeType.KEYWORD);
+export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
+export const GateStatusKey = defineSearchAttributeKey('GateStatus', SearchAttributeType.KEYWORD);

@@ -2,17 +2,16 @@
  * The `scoreflow` CLI. Every command takes --json and then prints one JSON object as its last line.
  */
 import { Command } from 'commander';
-import { resolve } from 'node:path';
 import { closePools } from '../activities/store/db.ts';
-import { emit, fail } from './output.ts';
+import { fail } from './output.ts';
 import { registerCoreCommands } from './commands/core.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
 program.showHelpAfterError();
 registerCoreCommands(program);
-
-export { emit, fail, resolve };
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

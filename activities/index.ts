@@ -11,3 +11,4 @@ export { validateRollbackTargetActivity, setChampionActivity } from './scoring/r
 export { runGatesActivity, alertActivity, writeRunReportActivity } from './run/gates-and-report.ts';
 export { publishCanonicalActivity } from './publish/publish-canonical.ts';
 export { exportDestinationActivity } from './destinations/export-activity.ts';
+export { computeOutcomesActivity } from './measurement/outcomes-activity.ts';

@@ -6,12 +6,14 @@ import { closePools } from '../activities/store/db.ts';
 import { fail } from './output.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerMeasurementCommands } from './commands/measurement.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
 program.showHelpAfterError();
 registerCoreCommands(program);
 registerDemoCommand(program);
+registerMeasurementCommands(program);
 
 try {
   await program.parseAsync(process.argv);

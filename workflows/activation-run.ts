@@ -30,6 +30,7 @@ import {
 import { RunState } from './run-state.ts';
 import { GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
 import { exportToDestination } from './export-to-destination.ts';
+import { measureOutcomes } from './measure-outcomes.ts';
 import { durationMs } from '../contracts/pipeline-config.ts';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'GateFailed', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget'];
@@ -284,7 +285,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     if (report !== 'aborted') reportPath = report.path;
 
     if (input.attributionWindow && !rollbackOf) {
-      await startChild('measureOutcomes', {
+      await startChild(measureOutcomes, {
         workflowId: `${runId}.measure`,
         args: [{ runId, pipelinePath: input.pipelinePath, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox }],
         parentClosePolicy: ParentClosePolicy.ABANDON,

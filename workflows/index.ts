@@ -1,2 +1,3 @@
 export { activationRun } from './activation-run.ts';
 export { exportToDestination } from './export-to-destination.ts';
+export { measureOutcomes } from './measure-outcomes.ts';

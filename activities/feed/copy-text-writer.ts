@@ -1,0 +1,181 @@
+/**
+ * Encodes rows for PostgreSQL `COPY ... FROM STDIN (FORMAT text)` straight into large Buffers,
+ * without building intermediate strings: UTF-8 output, `\\` `\t` `\n` `\r` escapes, `\N` for NULL.
+ * Strings from the feed are ISO-8859-1 decoded (one byte per char), so the common path is a
+ * tight per-character loop; characters above U+00FF (file names, ids from options) are handled too.
+ * A NUL character cannot be stored in PostgreSQL text, so text() throws FieldFormatError for it;
+ * callers rewind to the row start with mark()/rewind() and quarantine the record.
+ */
+import { FieldFormatError } from './field-format-error.ts';
+
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+export class CopyTextWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(private readonly chunkSize = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Returns the bytes written so far and starts a new chunk. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunkSize, this.pos));
+    this.pos = 0;
+    return out;
+  }
+
+  mark(): number {
+    return this.pos;
+  }
+
+  rewind(mark: number): void {
+    this.pos = mark;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  tab(): this {
+    this.ensure(1);
+    this.buf[this.pos++] = 0x09;
+    return this;
+  }
+
+  endRow(): this {
+    this.ensure(1);
+    this.buf[this.pos++] = 0x0a;
+    return this;
+  }
+
+  nul(): this {
+    this.ensure(2);
+    this.buf[this.pos++] = 0x5c;
+    this.buf[this.pos++] = 0x4e;
+    return this;
+  }
+
+  /** Text value; null and undefined become \N. */
+  text(s: string | null | undefined, field = 'a text field'): this {
+    if (s == null) return this.nul();
+    const n = s.length;
+    this.ensure(n * 3);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x20 && c < 0x80) {
+        if (c === 0x5c) {
+          buf[p++] = 0x5c;
+          buf[p++] = 0x5c;
+        } else buf[p++] = c;
+      } else if (c < 0x20) {
+        if (c === 0x09) {
+          buf[p++] = 0x5c;
+          buf[p++] = 0x74;
+        } else if (c === 0x0a) {
+          buf[p++] = 0x5c;
+          buf[p++] = 0x6e;
+        } else if (c === 0x0d) {
+          buf[p++] = 0x5c;
+          buf[p++] = 0x72;
+        } else if (c === 0) {
+          this.pos = p;
+          throw new FieldFormatError(`${field} holds a NUL byte, which PostgreSQL text cannot store`);
+        } else buf[p++] = c;
+      } else if (c < 0x800) {
+        buf[p++] = 0xc0 | (c >> 6);
+        buf[p++] = 0x80 | (c & 0x3f);
+      } else {
+        // Rare outside ISO-8859-1: let Node encode the rest (surrogate pairs included).
+        this.pos = p;
+        const rest = s.slice(i).replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
+        if (rest.includes('\0')) throw new FieldFormatError(`${field} holds a NUL byte, which PostgreSQL text cannot store`);
+        this.ensure(Buffer.byteLength(rest, 'utf8'));
+        this.pos += this.buf.write(rest, this.pos, 'utf8');
+        return this;
+      }
+    }
+    this.pos = p;
+    return this;
+  }
+
+  /** A string known to be plain ASCII without escapable characters (ids, digits). */
+  ascii(s: string): this {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+    return this;
+  }
+
+  int(v: number | null | undefined): this {
+    if (v == null) return this.nul();
+    if (v >= 0 && v < 10) {
+      this.ensure(1);
+      this.buf[this.pos++] = 48 + v;
+      return this;
+    }
+    return this.ascii(String(v));
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v ? 0x74 : 0x66;
+    return this;
+  }
+
+  /** numeric(…, 2) from an integer number of cents. */
+  cents(c: number | null | undefined): this {
+    if (c == null) return this.nul();
+    const neg = c < 0;
+    const a = Math.abs(c);
+    const whole = Math.floor(a / 100);
+    const frac = a - whole * 100;
+    return this.ascii(`${neg ? '-' : ''}${whole}.${frac < 10 ? '0' : ''}${frac}`);
+  }
+
+  /** int[] literal `{1,2,3}`. */
+  intArray(values: readonly number[]): this {
+    this.ensure(2);
+    this.buf[this.pos++] = 0x7b;
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) {
+        this.ensure(1);
+        this.buf[this.pos++] = 0x2c;
+      }
+      this.int(values[i]!);
+    }
+    this.ensure(1);
+    this.buf[this.pos++] = 0x7d;
+    return this;
+  }
+
+  /** bytea in hex form (`\\x…` once escaped for COPY text). */
+  bytea(bytes: Uint8Array): this {
+    this.ensure(3 + bytes.length * 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x5c;
+    buf[p++] = 0x5c;
+    buf[p++] = 0x78;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      buf[p++] = HEX[b >> 4]!;
+      buf[p++] = HEX[b & 15]!;
+    }
+    this.pos = p;
+    return this;
+  }
+}

@@ -7,6 +7,7 @@ import { fail } from './output.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerMeasurementCommands } from './commands/measurement.ts';
+import { registerRollbackCommand } from './commands/rollback.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
@@ -14,6 +15,7 @@ program.showHelpAfterError();
 registerCoreCommands(program);
 registerDemoCommand(program);
 registerMeasurementCommands(program);
+registerRollbackCommand(program);
 
 try {
   await program.parseAsync(process.argv);

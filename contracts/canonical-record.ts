@@ -1,103 +1,35 @@
 /**
  * The canonical activation record: one per entity per scoring cycle, immutable once published.
- * It is composed from one schema per export object. Everything a destination sends is mapped from it.
- * Pure: no I/O.
+ * It is composed from one contract per export object (contracts/record/); everything a destination
+ * sends is mapped from it. The record's contract is `activation_record`. Pure: no I/O.
  */
 import { z } from 'zod';
+import { defineContract } from './contract.ts';
+import { ACTIVATION_OWNER, FIRST_RELEASE_DATE } from './record/owner.ts';
+import { Score, declaredScoreSemantics, scoreContract, TARGET_CLEAR_SENTINEL } from './record/score.ts';
+import { Segment, Segments, segmentsContract } from './record/segments.ts';
+import { EligibilityFlags, eligibilityContract } from './record/eligibility.ts';
+import { Recommendation, Recommendations, recommendationsContract } from './record/recommendations.ts';
+import { DecisionRationale, decisionRationaleContract } from './record/decision-rationale.ts';
+import { RecordMetadata, metadataContract } from './record/record-metadata.ts';
+import { Channel, Compliance, ConsentPurpose, complianceContract } from './record/compliance.ts';
+import { EntityId, Identity, identityContract } from './record/identity.ts';
+import { Measurement, measurementContract } from './record/measurement.ts';
+import { ScoreSemantics } from './record/score-semantics.ts';
+
+export {
+  Channel, Compliance, ConsentPurpose, DecisionRationale, EligibilityFlags, EntityId, Identity, Measurement,
+  Recommendation, Recommendations, RecordMetadata, Score, ScoreSemantics, Segment, TARGET_CLEAR_SENTINEL,
+};
 
 export const CANONICAL_CONTRACT_NAME = 'activation_record';
 export const CANONICAL_CONTRACT_VERSION = '1.0.0';
-
-export const ConsentPurpose = z.enum(['analytics', 'personalization', 'advertising', 'email']);
-export type ConsentPurpose = z.infer<typeof ConsentPurpose>;
-export const Channel = z.enum(['onsite', 'paid_media', 'email', 'backend']);
-export type Channel = z.infer<typeof Channel>;
-
-/** A visitor key: post_visid_high and post_visid_low, two unsigned 64-bit decimals, joined by '_'. */
-export const EntityId = z.string().regex(/^\d{1,20}_\d{1,20}$/, 'entity id must be "<visid_high>_<visid_low>" (two unsigned 64-bit decimals)');
-
-export const ScoreSemantics = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('probability'),
-    outcome: z.string().min(1).describe('The event whose chance is scored, e.g. "purchase".'),
-    horizon_days: z.number().int().positive().describe('The window the probability refers to.'),
-  }),
-  z.object({ kind: z.literal('percentile'), population: z.string().min(1) }),
-  z.object({ kind: z.literal('relative_score_0_100') }),
-]);
-export type ScoreSemantics = z.infer<typeof ScoreSemantics>;
-
-export const Score = z.object({
-  value: z.number().finite(),
-  semantics: ScoreSemantics,
-  range: z.tuple([z.number(), z.number()]),
-  calibration: z.enum(['calibrated', 'uncalibrated']).describe('Whether the value was calibrated against observed outcomes.'),
-});
-
-export const Segment = z.object({
-  id: z.string().min(1),
-  rule: z.string().min(1).describe('The declared rule that assigned the segment, e.g. "score >= 0.5".'),
-});
-
-export const EligibilityFlags = z.object({
-  activation_eligible: z.boolean(),
-  reasons: z.array(z.string()).describe('Codes that made the entity ineligible; empty when eligible.'),
-});
-
-export const Recommendation = z.object({
-  item_id: z.string().min(1),
-  kind: z.enum(['category', 'product']),
-  score: z.number().min(0).max(1),
-  rationale_codes: z.array(z.string()),
-});
-
-export const Recommendations = z.object({
-  items: z.array(Recommendation).max(10),
-  valid_from: z.iso.datetime(),
-  valid_until: z.iso.datetime(),
-});
-
-export const DecisionRationale = z.object({
-  codes: z.array(z.string()),
-  top_features: z.array(z.object({ feature: z.string(), contribution: z.number() })).max(10),
-});
-
-export const RecordMetadata = z.object({
-  pipeline: z.string().min(1),
-  run_id: z.string().min(1),
-  model_id: z.string().min(1),
-  model_version: z.string().min(1),
-  model_digest: z.string().regex(/^[0-9a-f]{64}$/),
-  feature_snapshot: z.string().min(1),
-  feature_set_version: z.string().min(1),
-  scored_at: z.iso.datetime(),
-  expires_at: z.iso.datetime(),
-  confidence: z.number().min(0).max(1),
-  decision_policy: z.enum(['model', 'rules']),
-  contract_version: z.string().regex(/^\d+\.\d+\.\d+$/),
-});
-
-export const Compliance = z.object({
-  consent: z.record(ConsentPurpose, z.boolean()),
-  consent_source: z.enum(['feed_column', 'cmp_file', 'none']),
-  channels: z.record(Channel, z.boolean()),
-});
-
-export const Measurement = z.object({
-  holdout_arm: z.enum(['treatment', 'control']),
-  experiment_key: z.string().min(1),
-});
-
-export const Identity = z.object({
-  visitor_id: EntityId,
-  customer_id: z.string().min(1).nullable(),
-});
 
 export const CanonicalRecord = z.object({
   entity_id: EntityId,
   identity: Identity,
   score: Score,
-  segments: z.array(Segment).min(1),
+  segments: Segments,
   eligibility: EligibilityFlags,
   recommendations: Recommendations,
   rationale: DecisionRationale,
@@ -106,3 +38,42 @@ export const CanonicalRecord = z.object({
   measurement: Measurement,
 });
 export type CanonicalRecord = z.infer<typeof CanonicalRecord>;
+
+/** The export-object contracts the record is composed of, by the record field that holds each. */
+export const RECORD_PART_CONTRACTS = {
+  identity: identityContract,
+  score: scoreContract,
+  segments: segmentsContract,
+  eligibility: eligibilityContract,
+  recommendations: recommendationsContract,
+  rationale: decisionRationaleContract,
+  metadata: metadataContract,
+  compliance: complianceContract,
+  measurement: measurementContract,
+} as const;
+
+/** Field semantics of the parts, re-rooted under the record field that holds each part. */
+function composedFieldSemantics(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, part] of Object.entries(RECORD_PART_CONTRACTS)) {
+    for (const [path, meaning] of Object.entries(part.semantics.fields)) {
+      out[path.startsWith('[') ? `${field}${path}` : `${field}.${path}`] = meaning;
+    }
+  }
+  return out;
+}
+
+export const activationRecordContract = defineContract({
+  name: CANONICAL_CONTRACT_NAME,
+  version: CANONICAL_CONTRACT_VERSION,
+  owner: ACTIVATION_OWNER,
+  description:
+    'One row per entity (Adobe visitor key) per scoring cycle, immutable once published; the source of truth for every ' +
+    'export and for rollback. Composed of the identity, score, segments, eligibility, recommendations, decision rationale, ' +
+    'metadata, compliance and measurement contracts. score.value is the probability of purchase within 7 days (score.calibration says whether it was calibrated). ' +
+    `A record expires maxAgeHours after metadata.scored_at. An empty value never clears a Target attribute; removals send the sentinel ${TARGET_CLEAR_SENTINEL}.`,
+  freshness: { cadence: 'PT15M', maxAgeHours: 24 },
+  changelog: [{ version: '1.0.0', date: FIRST_RELEASE_DATE, changes: ['First release, composed of the 1.0.0 export-object contracts.'] }],
+  semantics: { score: declaredScoreSemantics('score'), fields: composedFieldSemantics() },
+  schema: CanonicalRecord,
+});

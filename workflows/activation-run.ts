@@ -50,6 +50,8 @@ export interface ActivationRunInput {
   model?: RollbackTarget;
   /** Roll back the named earlier run: re-score its feature snapshot with `model`, publish, and send deltas. */
   rollbackOf?: string;
+  /** Operator and reason of a rollback run started from the terminal (`scoreflow rollback`); audited. */
+  rollbackReason?: { operator: string; reason: string };
   /** How long a run paused for an operator waits before it ends as ABORTED ("0s" = indefinitely). */
   pauseTimeout?: string;
   /** How long a completed run stays open for a `rollback` signal. Default "0s". */
@@ -173,6 +175,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
   ]);
   await acts.recordRunActivity({ runId, pipeline: cfg.name, status: 'RUNNING', stage: 'discover', counts: {} });
 
+  let cycleNo = 0;
   let snapshotId: string;
   let deliveryIds: string[] = [];
   let feedMaxHitTime: string | undefined;
@@ -181,6 +184,13 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     if (prior === 'aborted') return finish('ABORTED');
     snapshotId = prior.snapshotId;
     deliveryIds = prior.deliveryIds;
+    if (input.model && input.rollbackReason) {
+      const ok = await applyRollback(input.model, input.rollbackReason.operator, input.rollbackReason.reason, snapshotId);
+      if (!ok) {
+        state.view.pausedReason = null;
+        return finish('ABORTED');
+      }
+    }
   } else {
     const feedDir = input.feedDir ?? cfg.inbox;
     const found = await stage('discover', () => acts.discoverDeliveriesActivity({ dir: feedDir }));
@@ -220,7 +230,6 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
   let cycleId = input.rollbackOf ? `${runId}` : runId;
   let rollbackOf: string | null = input.rollbackOf ?? null;
   let reportPath: string | undefined;
-  let cycleNo = 0;
 
   for (;;) {
     const model = await stage('resolve-model', () => acts.resolveModelActivity({ pipelinePath: input.pipelinePath, target }));

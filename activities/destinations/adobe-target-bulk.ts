@@ -317,10 +317,11 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
   }
 
   async function call(url: string, init: RequestInit, signal?: AbortSignal): Promise<{ status: number; headers: Headers; text: string }> {
-    await limiter.acquire(signal);
-    const timeout = AbortSignal.timeout(cfg.requestTimeoutMs);
-    const res = await doFetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    return { status: res.status, headers: res.headers, text: await res.text() };
+    return limiter.run(async () => {
+      const timeout = AbortSignal.timeout(cfg.requestTimeoutMs);
+      const res = await doFetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    }, signal);
   }
 
   function throttled(status: number, headers: Headers): DestinationThrottledError {

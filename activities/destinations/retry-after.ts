@@ -5,6 +5,8 @@ export function retryAfterMs(header: string | null | undefined, fallbackMs: numb
   if (!header) return fallbackMs;
   const trimmed = header.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  // An HTTP date names a weekday; anything else (negative numbers included) is unreadable.
+  if (!/^[A-Za-z]{3},/.test(trimmed)) return fallbackMs;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? fallbackMs : Math.max(0, at - now);
 }

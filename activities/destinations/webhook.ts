@@ -6,10 +6,10 @@
  *   webhook-signature  v1,<base64 HMAC-SHA256 over "id.timestamp.body">
  * The secret is `whsec_<base64 key>`, read from the environment variable the config names.
  * One POST per row (`mode: 'per-row'`) or one per `batchSize` rows (`mode: 'batch'`).
- * Answers: 2xx accepts; 401/403 refuse the whole chunk (secret or credentials wrong:
- * DestinationRejectedError); 408, 5xx other than 503, and network errors are retryable Errors;
- * 429 and 503 become DestinationThrottledError honouring Retry-After; any other 4xx rejects that
- * request's rows, not retryable, with the consumer's reason. A retried chunk re-sends the ids it
+ * Answers: 2xx accepts; 429 and 5xx become DestinationThrottledError honouring Retry-After
+ * (5 s without one); 401/403 refuse the whole chunk (secret or credentials wrong:
+ * DestinationRejectedError); 408 and network errors are retryable Errors; any other 4xx rejects
+ * that request's rows, not retryable, with the consumer's reason. A retried chunk re-sends the ids it
  * sent before, so a consumer that dedupes on webhook-id applies each message once.
  */
 import { createHmac } from 'node:crypto';
@@ -133,11 +133,11 @@ export function createWebhookAdapter(config: z.input<typeof WebhookConfig>, deps
     });
     const text = await res.text().catch(() => '');
     if (res.status >= 200 && res.status < 300) return { status: res.status };
-    if (res.status === 429 || res.status === 503) throw new DestinationThrottledError(WEBHOOK_KIND, res.status, retryAfterMs(res.headers.get('retry-after'), DEFAULT_RETRY_MS));
+    if (res.status === 429 || res.status >= 500) throw new DestinationThrottledError(WEBHOOK_KIND, res.status, retryAfterMs(res.headers.get('retry-after'), DEFAULT_RETRY_MS));
     if (res.status === 401 || res.status === 403) {
       throw new DestinationRejectedError(WEBHOOK_KIND, res.status, `the webhook endpoint refused the signature or credentials (HTTP ${res.status}); check the secret in ${cfg.secretEnv}`);
     }
-    if (res.status === 408 || res.status >= 500) throw new Error(`the webhook endpoint answered HTTP ${res.status}; retrying is safe (same webhook-id)`);
+    if (res.status === 408) throw new Error(`the webhook endpoint answered HTTP ${res.status}; retrying is safe (same webhook-id)`);
     return { status: res.status, reason: `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
   }
 

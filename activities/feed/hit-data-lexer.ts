@@ -138,13 +138,17 @@ export class HitDataLexer {
     let tabs = 0;
     let esc = false;
     starts[0] = 0;
-    let i = 0;
-    while (i < n) {
+    // Bytes above LF are the common case: one comparison, plus one for the rare backslash.
+    for (let i = 0; i < n; i++) {
       const c = buf[i]!;
-      if (c === TAB) {
+      if (c > LF) {
+        if (c === BACKSLASH) {
+          esc = true;
+          i++;
+        }
+      } else if (c === TAB) {
         tabs++;
         if (tabs <= expected) starts[tabs] = i + 1;
-        i++;
       } else if (c === LF) {
         const fields = tabs + 1;
         if (fields <= expected) starts[fields] = i + 1;
@@ -153,16 +157,10 @@ export class HitDataLexer {
         rec.fieldCount = fields;
         rec.hasEscape = esc;
         onRecord(rec);
-        i++;
-        recStart = i;
+        recStart = i + 1;
         tabs = 0;
         esc = false;
-        starts[0] = i;
-      } else if (c === BACKSLASH) {
-        esc = true;
-        i += 2;
-      } else {
-        i++;
+        starts[0] = recStart;
       }
     }
     return recStart;

@@ -16,9 +16,14 @@ declare module 'jstat' {
     /** Quantile: x with P(T ≤ x) = p. */
     inv(p: number, dof: number): number;
   }
+  interface JStatChiSquare {
+    /** P(X ≤ x) for a chi-squared variable with `dof` degrees of freedom. */
+    cdf(x: number, dof: number): number;
+  }
   interface JStatStatic {
     normal: JStatNormal;
     studentt: JStatStudentT;
+    chisquare: JStatChiSquare;
   }
   const jStat: JStatStatic;
   export default jStat;

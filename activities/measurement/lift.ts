@@ -18,9 +18,9 @@
  *     interval (mT − mC) ± t_{1−α/2, df} · se. Above 10⁶ df the normal quantile is used (it differs
  *     by < 3·10⁻⁶ there, and jstat's t quantile loses accuracy beyond ~10⁷ df).
  * - Sample-ratio mismatch: chi-squared goodness of fit of the observed arm counts against the
- *   configured control share, χ² = Σ (observed − expected)² / expected over the two arms, 1 df;
- *   p = P(χ²₁ > χ²) = 2Φ(−√χ²) (exact for 1 df, and accurate far into the tail where 1 − CDF
- *   cancels to 0). p < 0.001 marks the result `trustworthy: false`: the
+ *   configured control share, χ² = Σ (observed − expected)² / expected over the two arms, 1 df,
+ *   p = 1 − F_χ²₁(χ²) (below ~1e-15 this is reported as 0). p < 0.001 marks the result
+ *   `trustworthy: false`: the
  *   assignment or the logging is broken, so no lift figure should be acted on.
  *
  * When the data cannot support an estimate, the result is `{ status: 'insufficient_data', reason }`:
@@ -293,9 +293,8 @@ export function sampleRatioMismatch(controlN: number, treatmentN: number, expect
   const expectedControl = total * expectedControlShare;
   const expectedTreatment = total * (1 - expectedControlShare);
   const chiSquare = (controlN - expectedControl) ** 2 / expectedControl + (treatmentN - expectedTreatment) ** 2 / expectedTreatment;
-  // Upper tail of chi-squared(1): 1 − F(x) cancels to 0 below ~1e-16, so use the exact identity
-  // P(χ²₁ > x) = 2Φ(−√x), which keeps precision far into the tail.
-  const pValue = twoSidedNormalP(Math.sqrt(chiSquare));
+  // 1 − CDF cancels to 0 (never below it after the clamp) once the true p is under ~1e-15.
+  const pValue = Math.min(1, Math.max(0, 1 - jStat.chisquare.cdf(chiSquare, 1)));
   return {
     expectedControlShare,
     observedControlShare: controlN / total,

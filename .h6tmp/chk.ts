@@ -1,0 +1,2 @@
+import { runContractsCheck } from '../activities/contracts/check.ts';
+await runContractsCheck();

@@ -1,0 +1,182 @@
+/**
+ * renderRunReport: one self-contained HTML page per run — inline CSS and inline SVG, no scripts,
+ * fonts or network. Score distribution vs baseline, PSI per feature against the thresholds, the
+ * funnel per destination, and every gate result.
+ */
+import type { GateResult, GateStatus } from '../../contracts/gate-report.ts';
+import type { PsiResult } from '../gates/psi.ts';
+import { STATUS_COLOURS, compareBarsSvg, escapeXml, funnelSvg, thresholdBarsSvg } from './svg-charts.ts';
+
+export interface FunnelCounts {
+  destination: string;
+  generated: number;
+  exported: number;
+  accepted: number;
+  rejected: number;
+  delivered: number;
+  suppressed: number;
+  removed: number;
+}
+
+export interface RunReportData {
+  runId: string;
+  pipeline: string;
+  generatedAt: string;
+  runStatus: string | null;
+  model: string | null;
+  snapshotId: string | null;
+  baselineRunId: string | null;
+  gate: { status: GateStatus | 'not_run'; results: GateResult[] };
+  /** Equal-width score bins: edges has one more entry than the count arrays. */
+  scoreHistogram: { edges: number[]; current: number[]; baseline: number[] | null };
+  /** The score PSI bins (baseline deciles), when the gate measured them. */
+  scoreDeciles: PsiResult | null;
+  featurePsi: { feature: string; value: number | null; status: GateStatus }[];
+  psiThresholds: { warnAt: number; failAt: number };
+  funnel: FunnelCounts[];
+  exports: { destination: string; kind: string; rows: number; location: string | null }[];
+}
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;padding:24px 32px;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;background:#f6f8fa}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:17px;margin:28px 0 8px}
+section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px}
+.meta{color:#57606a;margin:0 0 12px}
+.meta code{background:#eff1f3;padding:1px 5px;border-radius:4px}
+.badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;text-transform:uppercase;font-size:12px;letter-spacing:.04em}
+.badge.pass{background:${STATUS_COLOURS.pass}}.badge.warn{background:${STATUS_COLOURS.warn}}.badge.fail{background:${STATUS_COLOURS.fail}}.badge.not_run{background:${STATUS_COLOURS.none}}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #d8dee4;vertical-align:top}
+th{background:#f6f8fa;font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.fail td:first-child{border-left:4px solid ${STATUS_COLOURS.fail}}
+tr.warn td:first-child{border-left:4px solid ${STATUS_COLOURS.warn}}
+tr.pass td:first-child{border-left:4px solid ${STATUS_COLOURS.pass}}
+.status{font-weight:600;text-transform:uppercase;font-size:12px}
+.status.pass{color:${STATUS_COLOURS.pass}}.status.warn{color:${STATUS_COLOURS.warn}}.status.fail{color:${STATUS_COLOURS.fail}}
+.chart{max-width:100%;height:auto;display:block}
+.chart .tick{font-size:11px;fill:#57606a}
+.chart .axis{font-size:12px;fill:#1f2328}
+.chart .muted{font-style:italic}
+.funnels{display:flex;flex-wrap:wrap;gap:16px}
+.funnels figure{margin:0;flex:1 1 460px}
+figcaption{font-weight:600;margin-bottom:4px}
+.empty{color:#57606a;font-style:italic}
+`;
+
+const RANK: Record<GateStatus, number> = { fail: 0, warn: 1, pass: 2 };
+
+function num(v: number | null): string {
+  if (v === null) return '—';
+  if (!Number.isFinite(v)) return String(v);
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+}
+
+function scoreSection(d: RunReportData): string {
+  const h = d.scoreHistogram;
+  const share = (xs: number[]) => {
+    const t = xs.reduce((a, x) => a + x, 0);
+    return xs.map((x) => (t ? x / t : 0));
+  };
+  const labels = h.current.map((_, i) => num(h.edges[i] ?? 0));
+  const total = h.current.reduce((a, x) => a + x, 0);
+  let out =
+    total === 0 && !h.baseline
+      ? '<p class="empty">No scores for this run.</p>'
+      : compareBarsSvg({
+          title: 'Score distribution, this run vs baseline',
+          labels,
+          current: share(h.current),
+          baseline: h.baseline ? share(h.baseline) : null,
+          xLabel: 'score (bin lower edge)',
+        });
+  if (d.scoreDeciles) {
+    const bins = d.scoreDeciles.bins;
+    out += compareBarsSvg({
+      title: `Score by baseline decile (PSI ${d.scoreDeciles.value.toFixed(4)})`,
+      labels: bins.map((b, i) => (b.missing ? 'missing' : `D${i + 1}`)),
+      current: bins.map((b) => b.currentShare),
+      baseline: bins.map((b) => b.baselineShare),
+      xLabel: `baseline decile bins (PSI ${d.scoreDeciles.value.toFixed(4)})`,
+      height: 220,
+    });
+  }
+  return `<section id="scores"><h2>Score distribution vs baseline</h2>${out}</section>`;
+}
+
+function psiSection(d: RunReportData): string {
+  const body = d.featurePsi.length
+    ? thresholdBarsSvg({
+        title: 'PSI per feature',
+        items: d.featurePsi.map((f) => ({ label: f.feature, value: f.value, status: f.status })),
+        warnAt: d.psiThresholds.warnAt,
+        failAt: d.psiThresholds.failAt,
+      })
+    : '<p class="empty">Feature PSI was not measured for this run.</p>';
+  return `<section id="psi"><h2>Feature stability (PSI vs baseline)</h2>${body}</section>`;
+}
+
+function funnelSection(d: RunReportData): string {
+  if (d.funnel.length === 0) return '<section id="funnel"><h2>Funnel per destination</h2><p class="empty">No destination deliveries recorded for this run.</p></section>';
+  const figures = d.funnel.map((f) => {
+    const steps = [
+      { label: 'generated', count: f.generated, colour: '#6e7781' },
+      { label: 'exported', count: f.exported, colour: '#0969da' },
+      { label: 'accepted', count: f.accepted, colour: STATUS_COLOURS.pass },
+      { label: 'rejected', count: f.rejected, colour: STATUS_COLOURS.fail },
+      { label: 'delivered', count: f.delivered, colour: '#8250df' },
+    ];
+    if (f.suppressed) steps.push({ label: 'suppressed', count: f.suppressed, colour: '#bf8700' });
+    if (f.removed) steps.push({ label: 'removed', count: f.removed, colour: '#953800' });
+    return `<figure><figcaption>${escapeXml(f.destination)}</figcaption>${funnelSvg({ title: `Funnel for ${f.destination}`, steps })}</figure>`;
+  });
+  const exports = d.exports.length
+    ? `<table><thead><tr><th>Destination</th><th>Kind</th><th>Rows</th><th>Location</th></tr></thead><tbody>${d.exports
+        .map((e) => `<tr><td>${escapeXml(e.destination)}</td><td>${escapeXml(e.kind)}</td><td class="num">${e.rows}</td><td>${escapeXml(e.location ?? '')}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<section id="funnel"><h2>Funnel per destination</h2><div class="funnels">${figures.join('')}</div>${exports}</section>`;
+}
+
+function gateSection(d: RunReportData): string {
+  if (d.gate.results.length === 0) return '<section id="gates"><h2>Gate results</h2><p class="empty">The gates did not run for this run.</p></section>';
+  const rows = [...d.gate.results]
+    .sort((a, b) => RANK[a.status] - RANK[b.status] || a.gate.localeCompare(b.gate) || a.subject.localeCompare(b.subject))
+    .map(
+      (r) =>
+        `<tr class="${r.status}"><td><span class="status ${r.status}">${r.status}</span></td><td>${escapeXml(r.gate)}</td><td>${escapeXml(r.subject)}</td>` +
+        `<td class="num">${num(r.value)}</td><td class="num">${num(r.warnAt)}</td><td class="num">${num(r.failAt)}</td><td>${escapeXml(r.detail)}</td></tr>`,
+    );
+  return `<section id="gates"><h2>Gate results</h2><table><thead><tr><th>Status</th><th>Gate</th><th>Subject</th><th>Value</th><th>Warn at</th><th>Fail at</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+export function renderRunReport(d: RunReportData): string {
+  const counts = { pass: 0, warn: 0, fail: 0 };
+  for (const r of d.gate.results) counts[r.status]++;
+  const meta = [
+    ['pipeline', d.pipeline],
+    ['run status', d.runStatus ?? 'unknown'],
+    ['model', d.model ?? 'unknown'],
+    ['snapshot', d.snapshotId ?? '—'],
+    ['baseline run', d.baselineRunId ?? 'none'],
+    ['generated', d.generatedAt],
+  ]
+    .map(([k, v]) => `${k} <code>${escapeXml(v!)}</code>`)
+    .join(' · ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Scoreflow run ${escapeXml(d.runId)}</title><style>${CSS}</style></head>
+<body>
+<header><h1>Run ${escapeXml(d.runId)} <span class="badge ${d.gate.status}">gate ${escapeXml(d.gate.status.replace('_', ' '))}</span></h1>
+<p class="meta">${meta}</p>
+<p class="meta">${d.gate.results.length} gate results: ${counts.fail} fail, ${counts.warn} warn, ${counts.pass} pass.</p></header>
+${scoreSection(d)}
+${psiSection(d)}
+${funnelSection(d)}
+${gateSection(d)}
+</body></html>
+`;
+}

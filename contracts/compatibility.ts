@@ -95,7 +95,8 @@ function consumerFindings(input: AssessInput, changes: ContractChange[]): { fail
       );
     }
     for (const field of c.fieldsRead) {
-      const hit = breaking.filter((ch) => touches(ch.path, field) && !ch.path.startsWith('x-scoreflow.'));
+      // Semantics changes reach consumers through their declared assumptions (below), not through the fields they read.
+      const hit = breaking.filter((ch) => touches(ch.path, field) && !ch.path.startsWith('x-scoreflow.') && ch.change !== 'semantics_changed');
       if (!fields.has(field)) {
         const gone = hit.find((ch) => ch.change === 'field_removed' || ch.change === 'field_renamed');
         if (gone) {

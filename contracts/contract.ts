@@ -84,7 +84,11 @@ const ContractHeader = z.object({
   changelog: z.array(ChangelogEntry).min(1),
   semantics: ContractSemantics.default({ fields: {} }),
 });
-export type ContractInput<S extends z.ZodType> = z.input<typeof ContractHeader> & { schema: S };
+export type ContractInput<S extends z.ZodType> = Omit<z.input<typeof ContractHeader>, 'deprecations' | 'changelog'> & {
+  deprecations?: readonly z.input<typeof FieldDeprecation>[];
+  changelog: readonly z.input<typeof ChangelogEntry>[];
+  schema: S;
+};
 
 export interface DataContract<S extends z.ZodType = z.ZodType> {
   readonly name: string;
@@ -120,6 +124,8 @@ export function defineContract<S extends z.ZodType>(input: ContractInput<S>): Da
   if (!h.changelog.some((e) => e.version === h.version)) {
     throw new ContractDefinitionError(`${label}: the changelog has no entry for ${h.version}; add { version: '${h.version}', date, changes: [...] }`);
   }
+  const twice = h.changelog.find((e, i) => h.changelog.findIndex((x) => x.version === e.version) !== i);
+  if (twice) throw new ContractDefinitionError(`${label}: the changelog has two entries for ${twice.version}; merge them`);
   const newer = h.changelog.find((e) => semver.gt(e.version, h.version));
   if (newer) throw new ContractDefinitionError(`${label}: the changelog mentions ${newer.version}, newer than the contract version`);
   return Object.freeze({ ...h, schema });
@@ -130,4 +136,29 @@ export function expiresAtFor(contract: Pick<DataContract, 'freshness'>, scoredAt
   const t = typeof scoredAt === 'string' ? Date.parse(scoredAt) : scoredAt.getTime();
   if (!Number.isFinite(t)) throw new RangeError(`expiresAtFor: scoredAt is not a timestamp (${typeof scoredAt})`);
   return new Date(t + contract.freshness.maxAgeHours * 3_600_000).toISOString();
+}
+
+export interface ContractRevision extends Partial<Omit<ContractInput<z.ZodType>, 'name' | 'version' | 'changelog'>> {
+  version: string;
+  date: string;
+  changes: string[];
+}
+
+/** The next version of a contract: the same declaration with the given fields replaced and a changelog entry added. */
+export function reviseContract(base: DataContract, revision: ContractRevision): DataContract {
+  const { version, date, changes, ...rest } = revision;
+  return defineContract({
+    name: base.name,
+    owner: base.owner,
+    domain: base.domain,
+    status: base.status,
+    description: base.description,
+    freshness: base.freshness,
+    deprecations: [...base.deprecations],
+    semantics: base.semantics,
+    schema: base.schema,
+    ...rest,
+    version,
+    changelog: [...base.changelog, { version, date, changes }],
+  });
 }

@@ -106,10 +106,11 @@ function optionsOf(s: FieldShape): Record<string, unknown> | undefined {
   return Object.keys(o).length > 0 ? o : undefined;
 }
 
-function propertyOf(name: string, node: Node): OdcsProperty {
+function propertyOf(name: string, node: Node, meanings: Record<string, string>): OdcsProperty {
   const s = node.shape;
   const p: OdcsProperty = { name, logicalType: logicalTypeOf(s), required: s.required && !s.types.includes('null') };
-  if (s.description) p.description = s.description;
+  const description = [s.description, meanings[s.path]].filter(Boolean).join(' ');
+  if (description) p.description = description;
   if (s.types.includes('null')) p.description = `${p.description ? `${p.description} ` : ''}Null when unknown.`;
   const opts = optionsOf(s);
   if (opts) p.logicalTypeOptions = opts;
@@ -117,10 +118,10 @@ function propertyOf(name: string, node: Node): OdcsProperty {
     p.quality = [{ type: 'library', rule: 'validValues', validValues: s.enum, mustBe: 0, dimension: 'conformity', description: `Only ${s.enum.map((x) => JSON.stringify(x)).join(', ')}.` }];
   }
   const named = [...node.children.entries()].filter(([k]) => k !== '[]');
-  if (named.length > 0) p.properties = named.map(([k, child]) => propertyOf(k, child));
+  if (named.length > 0) p.properties = named.map(([k, child]) => propertyOf(k, child, meanings));
   const items = node.children.get('[]');
   if (items) {
-    const { name: _n, required: _r, ...rest } = propertyOf('items', items);
+    const { name: _n, required: _r, ...rest } = propertyOf('items', items, meanings);
     p.items = rest;
   }
   return p;
@@ -169,7 +170,7 @@ export function contractToOdcs(
   const table = opts.table ?? contract.name;
   const fields = flattenSchema(contractJsonSchema(contract));
   const root = tree(fields);
-  const properties = [...root.children.entries()].filter(([k]) => k !== '[]').map(([k, n]) => propertyOf(k, n));
+  const properties = [...root.children.entries()].filter(([k]) => k !== '[]').map(([k, n]) => propertyOf(k, n, contract.semantics.fields));
   const created = contract.changelog.map((e) => e.date).sort()[0]!;
   const consumers = (opts.consumers ?? []).filter((c) => c.contract === contract.name);
   return {

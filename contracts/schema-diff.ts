@@ -65,12 +65,14 @@ function compareField(contract: string, a: FieldShape, b: FieldShape): ContractC
   const at = (kind: ChangeKind, change: ChangeType, detail: string, level: BumpLevel): void => {
     out.push({ contract, path: a.path, kind, change, detail, level });
   };
-  if (a.types.join() !== b.types.join()) {
-    at('breaking', 'type_changed', `type changed from ${a.types.join('|')} to ${b.types.join('|')}`, 'major');
-  }
   if (a.required !== b.required) {
     if (b.required) at('breaking', 'made_required', 'optional → required: records without it no longer validate', 'major');
     else at('breaking', 'made_optional', 'required → optional: consumers reading it may now find it missing', 'major');
+  }
+  if (a.types.join() !== b.types.join()) {
+    // The constraints of a different type are not comparable; the type change says it all.
+    at('breaking', 'type_changed', `type changed from ${a.types.join('|')} to ${b.types.join('|')}`, 'major');
+    return out;
   }
   if (a.enum || b.enum) {
     if (!b.enum) at('non-breaking', 'enum_widened', `no longer restricted to ${fmt(a.enum ?? [])}`, 'minor');
@@ -124,11 +126,12 @@ export function diffFields(contract: string, before: Map<string, FieldShape>, af
     if (twin !== undefined) renamedTo.set(r, twin);
   }
   for (const r of removed) {
+    const old = before.get(r)!;
     const to = renamedTo.get(r);
     if (to !== undefined) {
       out.push({ contract, path: r, kind: 'breaking', change: 'field_renamed', detail: `renamed to ${to} (removed ${r}, added ${to})`, level: 'major' });
     } else {
-      out.push({ contract, path: r, kind: 'breaking', change: 'field_removed', detail: 'field removed', level: 'major' });
+      out.push({ contract, path: r, kind: 'breaking', change: 'field_removed', detail: `no longer in the contract (was ${old.required ? 'required' : 'optional'} ${old.types.join('|')})`, level: 'major' });
     }
   }
   const renamedTargets = new Set(renamedTo.values());

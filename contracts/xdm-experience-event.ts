@@ -96,8 +96,15 @@ function formatPath(prefix: string, path: readonly PropertyKey[]): string {
  * Validates a whole request body before anything is applied: every event must pass, or the batch is
  * refused with the path of each problem (at most `maxIssues`).
  */
+const schemas = new WeakMap<XdmClock, ReturnType<typeof xdmExperienceEvent>>();
+
 export function parseEventBatch(body: unknown, clock: XdmClock, opts: { maxEvents: number; maxIssues?: number } = { maxEvents: 500 }): ParsedEventBatch {
-  const schema = xdmExperienceEvent(clock);
+  // One schema per clock: building a zod schema costs far more than using it.
+  let schema = schemas.get(clock);
+  if (!schema) {
+    schema = xdmExperienceEvent(clock);
+    schemas.set(clock, schema);
+  }
   let shape: EventBatchShape;
   let list: unknown[];
   let prefix: (i: number) => string;

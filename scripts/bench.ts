@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ingestSection } from './bench-ingest.ts';
+import { eventsSection, serveSection } from './bench-serve.ts';
 
 export interface BenchContext {
   /** postgres URL of the bench database (created and migrated by the section that needs it). */
@@ -26,7 +27,7 @@ export interface BenchSection {
 }
 
 /** The registry: add a section here (serve, events, ...). Order is run order. */
-export const sections: BenchSection[] = [ingestSection];
+export const sections: BenchSection[] = [ingestSection, serveSection, eventsSection];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -3,14 +3,13 @@
  * (built once into the cache), database migrations, and (for the demo) a running dev server.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DATA_DIR, REPO_ROOT } from '../activities/store/paths.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
 import { isPortOpen, startDevServer } from './dev-server.ts';
 import { databaseUrl, migrate } from '../activities/store/db.ts';
 
-export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
-export const DATA_DIR = process.env.SCOREFLOW_DATA_DIR ?? join(REPO_ROOT, '.data');
+export { REPO_ROOT, DATA_DIR };
 
 export async function ensureMigrated(log: (l: string) => void): Promise<void> {
   const applied = await migrate(databaseUrl());

@@ -242,7 +242,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     if (scored === 'aborted') return finish('ABORTED');
     state.setCounts({ scored: scored.scored });
 
-    const gate = await stage('gate', () => acts.runGatesActivity({ runId: cycleId, pipelinePath: input.pipelinePath, snapshotId, feedMaxHitTime }));
+    const gate = await stage('gate', () => acts.gateCycleActivity({ runId: cycleId, pipelinePath: input.pipelinePath, snapshotId, feedMaxHitTime }));
     if (gate === 'aborted') return finish('ABORTED');
     state.setGate(gate.status, gate.results);
     upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);
@@ -290,7 +290,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     }
     state.setCounts({ exported: exportedRows });
 
-    const report = await stage('report', () => acts.writeRunReportActivity({ runId: cycleId }));
+    const report = await stage('report', () => acts.runReportActivity({ runId: cycleId }));
     if (report !== 'aborted') reportPath = report.path;
 
     if (input.attributionWindow && !rollbackOf) {

@@ -3,7 +3,7 @@
  * visitors (distinct visitor keys), visits (distinct visitor + visit_num + visit_start_time_gmt),
  * page views, orders, units, revenue. Excluded and quarantined records are counted, not measured.
  */
-import type { ExclusionReason, Hit } from './hit-interpreter.ts';
+import type { ExclusionReason, HitCore } from './hit-interpreter.ts';
 
 export interface DeliveryCounts {
   records: number;
@@ -37,10 +37,21 @@ export class DeliveryTally {
   minHitTime = Infinity;
   maxHitTime = -Infinity;
 
-  addHit(hit: Hit): void {
+  // Hits of one visit usually follow each other: skip the set inserts while the visit is unchanged.
+  private lastVisitor = '';
+  private lastVisitNum = -1;
+  private lastVisitStart = -1;
+
+  /** Counts a loaded hit of visitor `visitorId`. */
+  addHit(hit: HitCore, visitorId: string): void {
     this.loaded++;
-    this.visitorKeys.add(hit.visitorId);
-    this.visitKeys.add(`${hit.visitorId}_${hit.visitNum}_${hit.visitStartTimeGmt}`);
+    if (hit.visitNum !== this.lastVisitNum || hit.visitStartTimeGmt !== this.lastVisitStart || visitorId !== this.lastVisitor) {
+      this.visitorKeys.add(visitorId);
+      this.visitKeys.add(`${visitorId}_${hit.visitNum}_${hit.visitStartTimeGmt}`);
+      this.lastVisitor = visitorId;
+      this.lastVisitNum = hit.visitNum;
+      this.lastVisitStart = hit.visitStartTimeGmt;
+    }
     if (hit.isPageView) this.pageViews++;
     if (hit.isPurchase) {
       this.orders++;

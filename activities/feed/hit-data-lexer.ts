@@ -98,6 +98,8 @@ export type RecordCallback = (record: RawRecord) => void;
 export class HitDataLexer {
   readonly record: RawRecord;
   private carry: Buffer | null = null;
+  /** Whether the carried bytes end in a backslash that escapes the next chunk's first byte. */
+  private pendingEscape = false;
 
   constructor(readonly expectedFields: number) {
     if (expectedFields < 1) throw new Error('a hit_data record has at least one field');
@@ -105,10 +107,28 @@ export class HitDataLexer {
   }
 
   push(chunk: Buffer, onRecord: RecordCallback): void {
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    const rest = this.scan(buf, onRecord);
-    if (rest < buf.length) this.carry = buf.subarray(rest);
+    let from = 0;
+    if (this.carry) {
+      // Only the record that straddles the chunk boundary is copied; the rest of the chunk is scanned in place.
+      let i = this.pendingEscape ? 1 : 0;
+      const n = chunk.length;
+      for (; i < n; i++) {
+        const c = chunk[i]!;
+        if (c === 92) i++;
+        else if (c === 10) break;
+      }
+      if (i >= n) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        this.pendingEscape = i > n;
+        return;
+      }
+      const joined = Buffer.concat([this.carry, chunk.subarray(0, i + 1)]);
+      this.carry = null;
+      this.scan(joined, 0, onRecord);
+      from = i + 1;
+    }
+    const rest = this.scan(chunk, from, onRecord);
+    if (rest < chunk.length) this.carry = chunk.subarray(rest);
   }
 
   /** Flushes the last record when the data does not end with LF. */
@@ -120,36 +140,41 @@ export class HitDataLexer {
     const buf = Buffer.allocUnsafe(carry.length + 1);
     carry.copy(buf, 0);
     buf[carry.length] = LF;
-    const rest = this.scan(buf, onRecord);
+    const rest = this.scan(buf, 0, onRecord);
     if (rest < buf.length) {
       // The synthetic LF was escaped by a trailing backslash: emit the record as it is (it keeps the escape).
       this.emitWhole(buf, onRecord);
     }
   }
 
-  /** Scans complete records of buf; returns the offset of the first byte not consumed. */
-  private scan(buf: Buffer, onRecord: RecordCallback): number {
+  /**
+   * Scans the complete records of buf from `from` (a record start); returns the offset of the first
+   * byte not consumed and sets pendingEscape when buf ends in an escaping backslash.
+   */
+  private scan(buf: Buffer, from: number, onRecord: RecordCallback): number {
     const rec = this.record;
     const starts = rec.starts;
     const expected = this.expectedFields;
     const n = buf.length;
     rec.buf = buf;
-    let recStart = 0;
+    let recStart = from;
     let tabs = 0;
     let esc = false;
-    starts[0] = 0;
+    starts[0] = from;
+    let i = from;
     // Bytes above LF are the common case: one comparison, plus one for the rare backslash.
-    for (let i = 0; i < n; i++) {
+    // Literals on purpose: exported module constants are cells in ESM, loaded again for every byte.
+    for (; i < n; i++) {
       const c = buf[i]!;
-      if (c > LF) {
-        if (c === BACKSLASH) {
+      if (c > 10) {
+        if (c === 92) {
           esc = true;
           i++;
         }
-      } else if (c === TAB) {
+      } else if (c === 9) {
         tabs++;
         if (tabs <= expected) starts[tabs] = i + 1;
-      } else if (c === LF) {
+      } else if (c === 10) {
         const fields = tabs + 1;
         if (fields <= expected) starts[fields] = i + 1;
         rec.start = recStart;
@@ -163,6 +188,7 @@ export class HitDataLexer {
         starts[0] = recStart;
       }
     }
+    this.pendingEscape = i > n;
     return recStart;
   }
 

@@ -19,31 +19,35 @@ import { FieldFormatError } from './field-format-error.ts';
 
 export type ExclusionReason = 'exclude_hit' | 'hit_source' | 'customer_perspective';
 
-export interface Hit {
-  visitorId: string;
+/** Everything ingest derives from a record except its text columns (those are copied byte for byte). */
+export interface HitCore {
   visitNum: number;
   visitStartTimeGmt: number;
   visitPageNum: number;
   hitTimeGmt: number;
   pageEvent: number | null;
-  pagename: string | null;
-  pageUrl: string | null;
   eventIds: number[];
   isPageView: boolean;
   isPurchase: boolean;
-  purchaseId: string | null;
   /** Σ product price on purchase hits, in cents. */
   revenueCents: number;
   units: number;
-  customerId: string | null;
-  consent: string | null;
   products: Product[];
 }
 
-export type HitOutcome =
-  | { kind: 'hit'; hit: Hit }
-  | { kind: 'excluded'; reason: ExclusionReason }
-  | { kind: 'quarantined'; reason: string };
+/** A typed hit: the core plus its text columns decoded from ISO-8859-1 (empty → null). */
+export interface Hit extends HitCore {
+  visitorId: string;
+  pagename: string | null;
+  pageUrl: string | null;
+  purchaseId: string | null;
+  customerId: string | null;
+  consent: string | null;
+}
+
+export type Rejected = { kind: 'excluded'; reason: ExclusionReason } | { kind: 'quarantined'; reason: string };
+export type HitCoreOutcome = { kind: 'hit'; hit: HitCore } | Rejected;
+export type HitOutcome = { kind: 'hit'; hit: Hit } | Rejected;
 
 const INT4_MAX = 2147483647;
 const EMPTY: never[] = [];
@@ -131,7 +135,11 @@ function intField(rec: RawRecord, i: number, name: string, max = Number.MAX_SAFE
   return v;
 }
 
-export function interpretHit(rec: RawRecord, cols: HitColumns): HitOutcome {
+/**
+ * The record's core (no text decoded): ingest's hot path. Validates the visitor id halves, so
+ * visitorId() and the COPY encoder can copy them as they are.
+ */
+export function interpretHitCore(rec: RawRecord, cols: HitColumns): HitCoreOutcome {
   if (rec.fieldCount !== cols.count) {
     return { kind: 'quarantined', reason: `has ${rec.fieldCount} fields, column_headers.tsv has ${cols.count}` };
   }
@@ -140,15 +148,13 @@ export function interpretHit(rec: RawRecord, cols: HitColumns): HitOutcome {
   try {
     if (!isUnsignedDecimal(rec, cols.visidHigh)) throw new FieldFormatError('post_visid_high is not an unsigned decimal number');
     if (!isUnsignedDecimal(rec, cols.visidLow)) throw new FieldFormatError('post_visid_low is not an unsigned decimal number');
-    const visitorId = `${rec.text(cols.visidHigh)}_${rec.text(cols.visidLow)}`;
     const visitNum = intField(rec, cols.visitNum, 'visit_num', INT4_MAX);
     const visitStartTimeGmt = intField(rec, cols.visitStartTimeGmt, 'visit_start_time_gmt');
     const visitPageNum = intField(rec, cols.visitPageNum, 'visit_page_num', INT4_MAX);
     const hitTimeGmt = hitTime(rec, cols);
     if (hitTimeGmt < 0) throw new FieldFormatError('has no hit time (hit_time_gmt, post_cust_hit_time_gmt, cust_hit_time_gmt and date_time are empty or invalid)');
     const pageEvent = cols.pageEvent < 0 || rec.isEmpty(cols.pageEvent) ? null : intField(rec, cols.pageEvent, 'post_page_event', INT4_MAX);
-    const pagename = optionalText(rec, cols.pagename);
-    const pageUrl = optionalText(rec, cols.pageUrl);
+    const isPageView = (cols.pagename >= 0 && !rec.isEmpty(cols.pagename)) || (cols.pageUrl >= 0 && !rec.isEmpty(cols.pageUrl));
 
     let eventIds: number[] = EMPTY;
     if (cols.eventList >= 0) {
@@ -175,28 +181,33 @@ export function interpretHit(rec: RawRecord, cols: HitColumns): HitOutcome {
     }
     return {
       kind: 'hit',
-      hit: {
-        visitorId,
-        visitNum,
-        visitStartTimeGmt,
-        visitPageNum,
-        hitTimeGmt,
-        pageEvent,
-        pagename,
-        pageUrl,
-        eventIds,
-        isPageView: pagename !== null || pageUrl !== null,
-        isPurchase,
-        purchaseId: optionalText(rec, cols.purchaseId),
-        revenueCents,
-        units,
-        customerId: optionalText(rec, cols.customerId),
-        consent: optionalText(rec, cols.consent),
-        products,
-      },
+      hit: { visitNum, visitStartTimeGmt, visitPageNum, hitTimeGmt, pageEvent, eventIds, isPageView, isPurchase, revenueCents, units, products },
     };
   } catch (err) {
     if (err instanceof FieldFormatError) return { kind: 'quarantined', reason: err.message };
     throw err;
   }
+}
+
+/** `${post_visid_high}_${post_visid_low}`, as a string (two unsigned 64-bit halves). */
+export function visitorId(rec: RawRecord, cols: HitColumns): string {
+  return `${rec.text(cols.visidHigh)}_${rec.text(cols.visidLow)}`;
+}
+
+/** The typed hit, text columns decoded. */
+export function interpretHit(rec: RawRecord, cols: HitColumns): HitOutcome {
+  const out = interpretHitCore(rec, cols);
+  if (out.kind !== 'hit') return out;
+  return {
+    kind: 'hit',
+    hit: {
+      ...out.hit,
+      visitorId: visitorId(rec, cols),
+      pagename: optionalText(rec, cols.pagename),
+      pageUrl: optionalText(rec, cols.pageUrl),
+      purchaseId: optionalText(rec, cols.purchaseId),
+      customerId: optionalText(rec, cols.customerId),
+      consent: optionalText(rec, cols.consent),
+    },
+  };
 }

@@ -168,6 +168,14 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
         throw err;
       }
       lap('hits');
+      const c = outcome.counts;
+      if (c.records !== p.manifest.totalRecords) {
+        // parseDataFiles checks every file's Record-Count; this guards the sum as well.
+        throw new InvalidFeedError(`${input.manifestFile}: Total-Records is ${p.manifest.totalRecords} but the data files hold ${c.records} records. Re-deliver the day.`, input.manifestFile);
+      }
+      if (c.quarantined > 0 && c.quarantined / Math.max(c.records, 1) > maxQuarantineShare) {
+        throw tooManyQuarantinedError(c.quarantined, c.records, maxQuarantineShare, outcome.firstQuarantine);
+      }
       for (const [buffer, table, columns] of [
         [products, 'feed_product', FEED_PRODUCT_COLUMNS],
         [quarantined, 'feed_quarantine', FEED_QUARANTINE_COLUMNS],
@@ -184,14 +192,6 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
       }
 
       lap('children');
-      const c = outcome.counts;
-      if (c.records !== p.manifest.totalRecords) {
-        // parseDataFiles checks every file's Record-Count; this guards the sum as well.
-        throw new InvalidFeedError(`${input.manifestFile}: Total-Records is ${p.manifest.totalRecords} but the data files hold ${c.records} records. Re-deliver the day.`, input.manifestFile);
-      }
-      if (c.quarantined > 0 && c.quarantined / Math.max(c.records, 1) > maxQuarantineShare) {
-        throw tooManyQuarantinedError(c.quarantined, c.records, maxQuarantineShare, outcome.firstQuarantine);
-      }
       await client.query(
         `UPDATE feed_delivery SET records = $2, loaded = $3, excluded = $4, quarantined = $5, exclusions = $6,
            visitors = $7, visits = $8, page_views = $9, orders = $10, units = $11, revenue = $12,
@@ -230,6 +230,7 @@ export async function ingestDelivery(input: IngestDeliveryInput, runtime: Ingest
   const deliveryId = parseDeliveryName(parsed.manifestFile)?.deliveryId ?? null;
   try {
     const prepared = await prepare(parsed);
+    runtime.signal?.throwIfAborted();
     const timings: StageTimings = { prepare: Date.now() - started, hits: 0, children: 0, commit: 0 };
     const result = await loadDelivery(prepared, parsed, runtime, pool, timings);
     log.info(
@@ -239,8 +240,13 @@ export async function ingestDelivery(input: IngestDeliveryInput, runtime: Ingest
     return result;
   } catch (err) {
     if (err instanceof InvalidFeedError) {
-      await recordRejection(pool, { sourceDir: parsed.dir, deliveryId, fileName: err.fileName ?? null, reason: err.message });
       log.warn({ deliveryId, file: err.fileName, reason: err.message }, 'delivery rejected');
+      try {
+        await recordRejection(pool, { sourceDir: parsed.dir, deliveryId, fileName: err.fileName ?? null, reason: err.message });
+      } catch (recordErr) {
+        // The rejection itself must reach the caller; the missing audit row is logged.
+        log.error({ deliveryId, error: (recordErr as Error).message }, 'could not record the rejection in feed_rejection');
+      }
     }
     throw err;
   }

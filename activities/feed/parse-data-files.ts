@@ -13,7 +13,7 @@ import { createGunzip } from 'node:zlib';
 import type { ManifestDataFile } from './manifest.ts';
 import { HitDataLexer, type RawRecord } from './hit-data-lexer.ts';
 import { resolveHitColumns, type HitColumnOptions } from './hit-columns.ts';
-import { interpretHit } from './hit-interpreter.ts';
+import { interpretHitCore, visitorId } from './hit-interpreter.ts';
 import { CopyTextWriter } from './copy-text-writer.ts';
 import { FeedRowEncoder } from './feed-row-encoder.ts';
 import { DeliveryTally, type DeliveryCounts } from './delivery-tally.ts';
@@ -56,11 +56,16 @@ export function quarantineLimit(totalRecords: number, share: number): number {
   return Math.floor(totalRecords * share + 1e-9);
 }
 
-export function tooManyQuarantinedError(quarantined: number, totalRecords: number, share: number, first: QuarantineNote | null): InvalidFeedError {
-  const pct = (x: number) => `${(x * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+/**
+ * The rejection for too many quarantined records. `early` when parsing stopped at the first record over
+ * the limit, so the count is a lower bound.
+ */
+export function tooManyQuarantinedError(quarantined: number, totalRecords: number, share: number, first: QuarantineNote | null, early = false): InvalidFeedError {
+  const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
   const where = first ? ` First: ${first.file} record ${first.recordNo}: ${first.reason}.` : '';
+  const count = `${early ? 'at least ' : ''}${quarantined} of ${totalRecords} records`;
   return new InvalidFeedError(
-    `${first?.file ?? 'delivery'}: ${quarantined} of ${totalRecords} records quarantined (${pct(quarantined / Math.max(totalRecords, 1))}), above maxQuarantineShare ${pct(share)}.${where} Fix the feed export and re-deliver the day.`,
+    `${first?.file ?? 'delivery'}: ${count} quarantined (${early ? '≥ ' : ''}${pct(quarantined / Math.max(totalRecords, 1))}), above maxQuarantineShare ${pct(share)}.${where} Fix the feed export and re-deliver the day.`,
     first?.file,
   );
 }
@@ -88,18 +93,19 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
       tally.addQuarantined();
       firstQuarantine ??= { file: file.name, recordNo, reason };
       enc.quarantine(quarW, recordNo, reason, rec.rawBytes());
-      if (tally.quarantined > maxQuarantined) throw tooManyQuarantinedError(tally.quarantined, totalRecords, input.maxQuarantineShare, firstQuarantine);
+      if (tally.quarantined > maxQuarantined) throw tooManyQuarantinedError(tally.quarantined, totalRecords, input.maxQuarantineShare, firstQuarantine, true);
     };
 
     const onRecord = (rec: RawRecord) => {
       recordNo++;
-      const out = interpretHit(rec, cols);
+      const out = interpretHitCore(rec, cols);
       if (out.kind === 'hit') {
         const hitMark = hitW.mark();
         const prodMark = prodW.mark();
+        const visitor = visitorId(rec, cols);
         try {
-          enc.hit(hitW, recordNo, out.hit);
-          if (out.hit.products.length) products += enc.products(prodW, recordNo, out.hit);
+          enc.hitFromRecord(hitW, recordNo, rec, cols, out.hit);
+          if (out.hit.products.length) products += enc.products(prodW, recordNo, visitor, out.hit);
         } catch (err) {
           if (!(err instanceof FieldFormatError)) throw err;
           hitW.rewind(hitMark);
@@ -107,7 +113,7 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
           quarantine(rec, err.message);
           return;
         }
-        tally.addHit(out.hit);
+        tally.addHit(out.hit, visitor);
       } else if (out.kind === 'excluded') {
         tally.addExcluded(out.reason);
       } else {

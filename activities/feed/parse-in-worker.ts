@@ -6,14 +6,26 @@
  * The worker is TypeScript; it is started through a tiny bootstrap that registers tsx's ESM
  * loader inside the thread (worker threads do not inherit the parent's module hooks on Node 20).
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ParseDataFilesInput, ParseOutcome, ParseSink } from './parse-data-files.ts';
 import type { ParentMessage, WorkerMessage } from './parse-worker-protocol.ts';
 import { InvalidFeedError } from './invalid-feed-error.ts';
 
+/** tsx's ESM API, resolved from this file (not from the process's working directory). */
+function tsxApiUrl(): string {
+  try {
+    if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
+  } catch {
+    // fall through to require.resolve (runners without import.meta.resolve)
+  }
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+}
+
 function startWorker(input: ParseDataFilesInput): Worker {
   const target = new URL('./parse-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
+  const boot = `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Worker(boot, { eval: true, workerData: input });
 }
 

@@ -25,8 +25,8 @@ export function featurePsi(baseline: readonly Row[], current: readonly Row[], fe
 
 function topShift(r: PsiResult): string {
   const worst = [...r.bins].sort((a, b) => b.contribution - a.contribution)[0];
-  if (!worst) return '';
-  const where = worst.missing ? 'the missing-value bin' : `bin [${worst.lower === null ? '-∞' : fmt(worst.lower)}, ${worst.upper === null ? '∞' : fmt(worst.upper)})`;
+  if (!worst || worst.contribution <= 0) return '';
+  const where = worst.missing ? 'the missing-value bin' : `bin ${worst.lower === null ? '(-∞' : `[${fmt(worst.lower)}`}, ${worst.upper === null ? '∞' : fmt(worst.upper)})`;
   return `Largest shift in ${where}: ${fmt(worst.baselineShare * 100)}% → ${fmt(worst.currentShare * 100)}%.`;
 }
 

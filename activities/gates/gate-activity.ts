@@ -56,7 +56,7 @@ export const RunGatesInput = z.object({
   previousRunId: z.string().min(1).optional(),
   /** The pipeline's `gates:` block; omitted fields take the defaults. */
   config: z.unknown().optional(),
-  /** Latest hit time of the feed this run was built from (ISO-8601). Omitted: the freshness gate is skipped (e.g. rollbacks). */
+  /** Latest hit time of the feed this run was built from (ISO-8601). Null or omitted: the freshness gate is skipped (e.g. rollbacks re-scoring an old snapshot). */
   feedMaxHitTime: z.string().datetime({ offset: true }).nullable().optional(),
   /** Time of the check, ISO-8601; defaults to now. */
   now: z.string().datetime({ offset: true }).optional(),
@@ -158,7 +158,7 @@ export async function runGatesActivity(raw: RunGatesInput): Promise<RunGatesResu
     volume: { current: scores.n, previous, previousRunId },
     contract: { violations: await contractViolationCount(pool, input.runId), total: scores.n },
     now: input.now ? new Date(input.now) : new Date(),
-    ...(input.feedMaxHitTime !== undefined ? { feedMaxHitTime: input.feedMaxHitTime } : {}),
+    ...(input.feedMaxHitTime ? { feedMaxHitTime: input.feedMaxHitTime } : {}),
     ...(input.destinationDryRuns ? { destinationDryRuns: input.destinationDryRuns } : {}),
     ...(input.activation ? { activation: input.activation } : {}),
   };

@@ -220,7 +220,7 @@ export function resolveIdentifiers(inputs: readonly IdentityInput[], crm: readon
         ids.familyName = sha256Hex(ln!);
         ids.regionCode = ctry;
         ids.postalCode = zip;
-      } else if (address.some((x) => x !== undefined)) {
+      } else if ([fn, ln, zip].some((x) => x !== undefined)) {
         malformed('address_incomplete');
       }
       usable = Boolean(email || phone || ids.givenName);

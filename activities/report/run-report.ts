@@ -41,7 +41,8 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;padding:24px 32px;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;background:#f6f8fa}
 h1{font-size:22px;margin:0 0 4px}
-h2{font-size:17px;margin:28px 0 8px}
+h2{font-size:17px;margin:0 0 10px}
+h3{font-size:13px;margin:12px 0 2px;color:#57606a;font-weight:600}
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px}
 .meta{color:#57606a;margin:0 0 12px}
 .meta code{background:#eff1f3;padding:1px 5px;border-radius:4px}
@@ -85,7 +86,8 @@ function scoreSection(d: RunReportData): string {
   let out =
     total === 0 && !h.baseline
       ? '<p class="empty">No scores for this run.</p>'
-      : compareBarsSvg({
+      : '<h3>Histogram, 20 equal-width bins (share of entities)</h3>' +
+        compareBarsSvg({
           title: 'Score distribution, this run vs baseline',
           labels,
           current: share(h.current),
@@ -94,12 +96,13 @@ function scoreSection(d: RunReportData): string {
         });
   if (d.scoreDeciles) {
     const bins = d.scoreDeciles.bins;
+    out += `<h3>By the baseline's score deciles (the PSI bins): PSI ${d.scoreDeciles.value.toFixed(4)}</h3>`;
     out += compareBarsSvg({
       title: `Score by baseline decile (PSI ${d.scoreDeciles.value.toFixed(4)})`,
       labels: bins.map((b, i) => (b.missing ? 'missing' : `D${i + 1}`)),
       current: bins.map((b) => b.currentShare),
       baseline: bins.map((b) => b.baselineShare),
-      xLabel: `baseline decile bins (PSI ${d.scoreDeciles.value.toFixed(4)})`,
+      xLabel: 'baseline decile bin',
       height: 220,
     });
   }

@@ -13,7 +13,7 @@ function n(x: number): string {
 
 function pct(x: number): string {
   const v = x * 100;
-  return `${v >= 10 || v === 0 ? Math.round(v) : Number(v.toPrecision(2))}%`;
+  return `${v === 0 ? 0 : Number(v.toPrecision(v >= 10 ? 3 : 2))}%`;
 }
 
 /** A tidy axis maximum at or above x: 1, 2, 2.5 or 5 times a power of ten. */
@@ -85,7 +85,8 @@ export function thresholdBarsSvg(o: { title: string; items: BarItem[]; warnAt: n
   const m = { l: 140, r: 64, t: 28, b: 24 };
   const height = m.t + m.b + Math.max(o.items.length, 1) * row;
   const plotW = width - m.l - m.r;
-  const max = niceMax(Math.max(o.failAt * 1.4, ...o.items.map((i) => i.value ?? 0)) * 1.05);
+  // The axis stops at 2.5× the fail threshold so the threshold lines stay readable; longer bars are clipped with an arrow.
+  const max = niceMax(Math.min(Math.max(o.failAt * 1.4, ...o.items.map((i) => i.value ?? 0)) * 1.05, o.failAt * 2.5));
   const x = (v: number) => m.l + (Math.min(v, max) / max) * plotW;
   const parts: string[] = [];
   o.items.forEach((it, i) => {
@@ -96,16 +97,18 @@ export function thresholdBarsSvg(o: { title: string; items: BarItem[]; warnAt: n
       return;
     }
     const w = Math.max(x(it.value) - m.l, 1);
+    const clipped = it.value > max;
     parts.push(`<rect class="bar-psi" x="${m.l}" y="${yy + 4}" width="${n(w)}" height="${row - 8}" fill="${STATUS_COLOURS[it.status]}"><title>${escapeXml(`${it.label}: PSI ${it.value.toFixed(4)} (${it.status})`)}</title></rect>`);
-    parts.push(`<text x="${n(m.l + w + 4)}" y="${yy + 15}" class="tick">${it.value.toFixed(3)}</text>`);
+    if (clipped) parts.push(`<path d="M${n(m.l + w)} ${yy + 2} l8 ${row / 2 - 2} l-8 ${row / 2 - 2} z" fill="${STATUS_COLOURS[it.status]}"/>`);
+    parts.push(`<text x="${n(m.l + w + (clipped ? 12 : 4))}" y="${yy + 15}" class="tick">${it.value.toFixed(3)}</text>`);
   });
   const bottom = height - m.b;
-  for (const [v, colour, label] of [
-    [o.warnAt, STATUS_COLOURS.warn, `warn ${o.warnAt}`],
-    [o.failAt, STATUS_COLOURS.fail, `fail ${o.failAt}`],
+  for (const [v, colour, label, anchor, dx] of [
+    [o.warnAt, STATUS_COLOURS.warn, `warn ${o.warnAt}`, 'end', -3],
+    [o.failAt, STATUS_COLOURS.fail, `fail ${o.failAt}`, 'start', 3],
   ] as const) {
     parts.push(`<line class="threshold" x1="${n(x(v))}" x2="${n(x(v))}" y1="${m.t - 6}" y2="${bottom}" stroke="${colour}" stroke-width="1.5" stroke-dasharray="5 3"/>`);
-    parts.push(`<text x="${n(x(v))}" y="${m.t - 10}" text-anchor="middle" class="tick" fill="${colour}">${escapeXml(label)}</text>`);
+    parts.push(`<text x="${n(x(v) + dx)}" y="${m.t - 10}" text-anchor="${anchor}" class="tick" style="fill:${colour}">${escapeXml(label)}</text>`);
   }
   parts.push(`<line x1="${m.l}" x2="${m.l + plotW}" y1="${bottom}" y2="${bottom}" stroke="#57606a"/>`);
   parts.push(`<text x="${m.l}" y="${bottom + 16}" class="tick">0</text><text x="${m.l + plotW}" y="${bottom + 16}" text-anchor="end" class="tick">${max}</text>`);

@@ -17,6 +17,7 @@ export interface StartRunOptions extends Omit<ActivationRunInput, 'pipelinePath'
   pipelinePath: string;
   workflowId?: string;
   wait?: boolean;
+  taskQueue?: string;
 }
 
 export async function startRun(opts: StartRunOptions): Promise<{ workflowId: string; runId: string; link: string; result?: ActivationRunResult }> {
@@ -24,11 +25,11 @@ export async function startRun(opts: StartRunOptions): Promise<{ workflowId: str
   const { client, close } = await connectClient();
   try {
     const workflowId = opts.workflowId ?? `${cfg.name}.run.${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const { workflowId: _w, wait: _x, ...input } = opts;
+    const { workflowId: _w, wait: _x, taskQueue, ...input } = opts;
     let handle;
     try {
       handle = await client.workflow.start('activationRun', {
-        taskQueue: TASK_QUEUE,
+        taskQueue: taskQueue ?? TASK_QUEUE,
         workflowId,
         args: [{ ...input, pipelinePath: resolve(opts.pipelinePath) }],
         typedSearchAttributes: new TypedSearchAttributes([

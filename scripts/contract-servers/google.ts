@@ -178,7 +178,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     }
     const body = parsed.data;
     if (operation === 'ingest') {
-      const requestConsent = 'consent' in body ? body.consent : undefined;
+      const requestConsent = (body as z.infer<typeof GoogleIngestRequest>).consent;
       const missing = body.audienceMembers.flatMap((m, i) => (googleConsentGranted(m, requestConsent) ? [] : [{ field: `audienceMembers[${i}].consent`, description: 'adUserData and adPersonalization must be CONSENT_GRANTED to add a member' }]));
       if (missing.length) {
         counts.rejected++;

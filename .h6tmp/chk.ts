@@ -1,2 +1,0 @@
-import { runContractsCheck } from '../activities/contracts/check.ts';
-await runContractsCheck();

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { buildDecisionApi } from '../../activities/online/decision-api.ts';
+import { loadRulePolicy } from '../../activities/online/fallback-policy.ts';
+import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../../activities/online/online-blob.ts';
+import { onlineKeys } from '../../activities/online/online-keys.ts';
+import { createOnlineRedis, redisReady } from '../../activities/online/redis-connection.ts';
+import { entityId, features, record, startPrivateRedis, uid, type PrivateRedis } from '../helpers/online.ts';
+
+const fallback = loadRulePolicy();
+
+async function putBlob(redis: Redis, ns: string, e: string, opts: { probability?: number; scoredAt?: string; ttlSeconds?: number } = {}) {
+  const rec = record({ entityId: e, probability: opts.probability ?? 0.7, runId: 'run-api', scoredAt: opts.scoredAt });
+  const blob = buildOnlineBlob(rec, { cycleAt: Date.now(), features: features(), routes: DEFAULT_ONLINE_ROUTES });
+  await redis.set(onlineKeys(ns).decision(e), JSON.stringify(blob), 'EX', opts.ttlSeconds ?? 3600);
+  return blob;
+}
+
+describe('buildDecisionApi on the shared Redis', () => {
+  const ns = uid('h7api');
+  let redis: Redis;
+  let writer: Redis;
+  let app: ReturnType<typeof buildDecisionApi>;
+
+  beforeAll(async () => {
+    redis = createOnlineRedis('redis://127.0.0.1:6379');
+    writer = createOnlineRedis('redis://127.0.0.1:6379', { offlineQueue: true, commandTimeoutMs: 2000 });
+    await Promise.all([redisReady(redis), redisReady(writer)]);
+    app = buildDecisionApi({ redis, namespace: ns, fallback });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    const k = await writer.keys(`${ns}:*`);
+    if (k.length) await writer.del(...k);
+    await Promise.all([redis.quit(), writer.quit()]);
+  });
+
+  it('answers the stored decision for a destination, marked model', async () => {
+    const e = entityId();
+    const blob = await putBlob(writer, ns, e);
+    const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}?destination=webhook` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      entity_id: e,
+      destination: 'webhook',
+      source: 'model',
+      segment: 'high_intent',
+      flags: { activate: true, eligible: true, consented: true, control: false },
+      suppressed_by: null,
+      decision_token: blob.decisions.webhook!.decision_token,
+      score: 0.7,
+      model_version: '1.0.0',
+      decision_policy: 'model',
+      expires_at: blob.expires_at,
+      contract_version: '1.0.0',
+      source_cycle: 'run-api',
+      origin: 'cycle',
+      fallback_reason: null,
+      fallback_policy: null,
+    });
+    const dflt = await app.inject({ method: 'GET', url: `/v1/decisions/${e}` });
+    expect(dflt.json()).toMatchObject({ destination: 'target', decision_token: blob.decisions.target!.decision_token });
+  });
+
+  it('an entry past expires_at is served from the fallback even while its key lives, never the stale decision', async () => {
+    const e = entityId();
+    const stale = await putBlob(writer, ns, e, { scoredAt: new Date(Date.now() - 25 * 3_600_000).toISOString(), ttlSeconds: 3600 });
+    expect(await writer.exists(onlineKeys(ns).decision(e))).toBe(1);
+    const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}?destination=target` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ source: 'fallback', fallback_reason: 'expired', model_version: null, source_cycle: null, flags: { activate: false }, fallback_policy: 'rules-fallback@1.0.0' });
+    expect(body.decision_token).not.toBe(stale.decisions.target!.decision_token);
+    expect(body.score).not.toBe(stale.score);
+  });
+
+  it('missing and unreadable entries are answered by the rules fallback, using real-time counters when present', async () => {
+    const missing = entityId();
+    await writer.hset(onlineKeys(ns).features(missing), 'checkouts', '1', 'cart_adds', '1', 'last_event_ms', String(Date.now()));
+    const m = await app.inject({ method: 'GET', url: `/v1/decisions/${missing}` });
+    expect(m.json()).toMatchObject({ source: 'fallback', fallback_reason: 'missing', segment: 'high_intent', flags: { activate: false } });
+    const plain = await app.inject({ method: 'GET', url: `/v1/decisions/${entityId()}` });
+    expect(plain.json()).toMatchObject({ source: 'fallback', fallback_reason: 'missing', segment: 'cold' });
+
+    const badJson = entityId();
+    await writer.set(onlineKeys(ns).decision(badJson), '{"contract_version":', 'EX', 60);
+    expect((await app.inject({ method: 'GET', url: `/v1/decisions/${badJson}` })).json()).toMatchObject({ source: 'fallback', fallback_reason: 'unreadable' });
+    const offContract = entityId();
+    const blob = await putBlob(writer, ns, offContract);
+    await writer.set(onlineKeys(ns).decision(offContract), JSON.stringify({ ...blob, contract_version: '0.9.0' }), 'EX', 60);
+    expect((await app.inject({ method: 'GET', url: `/v1/decisions/${offContract}` })).json()).toMatchObject({ source: 'fallback', fallback_reason: 'unreadable' });
+  });
+
+  it('refuses malformed entity ids and unknown destinations with 400, the field path and a clear message', async () => {
+    for (const bad of ['abc', '123', '12_ab', '1_2_3', `${'9'.repeat(21)}_1`]) {
+      const res = await app.inject({ method: 'GET', url: `/v1/decisions/${bad}` });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'invalid_entity_id', path: 'params.entityId', message: expect.stringContaining('<visid_high>_<visid_low>') });
+    }
+    const dest = await app.inject({ method: 'GET', url: `/v1/decisions/1_2?destination=fax` });
+    expect(dest.statusCode).toBe(400);
+    expect(dest.json()).toMatchObject({ error: 'unknown_destination', path: 'query.destination' });
+  });
+
+  it('serves OpenAPI, liveness, readiness and metrics', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(spec.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/decisions/{entityId}', '/healthz', '/readyz', '/metrics']));
+    expect(spec.paths['/v1/decisions/{entityId}'].get.responses['200']).toBeDefined();
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ ready: true, redis: 'reachable', breaker: 'closed' });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/scoreflow_decision_requests_total\{source="model",reason=""\} [1-9]/);
+    expect(metrics).toMatch(/scoreflow_decision_requests_total\{source="fallback",reason="expired"\} 1/);
+    expect(metrics).toContain('scoreflow_decision_latency_seconds_bucket');
+    expect(metrics).toMatch(/scoreflow_redis_breaker_state 0/);
+  });
+});
+
+describe('buildDecisionApi when Redis goes away and comes back', () => {
+  let priv: PrivateRedis;
+  let redis: Redis;
+  let app: ReturnType<typeof buildDecisionApi>;
+  const ns = uid('h7out');
+
+  beforeAll(async () => {
+    priv = await startPrivateRedis();
+    redis = createOnlineRedis(priv.url);
+    await redisReady(redis);
+    app = buildDecisionApi({ redis, namespace: ns, fallback, breaker: { resetTimeoutMs: 300, volumeThreshold: 3, consecutiveFailures: 3, consecutiveSpanMs: 50 } });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    redis.disconnect();
+    await priv.stop();
+  });
+
+  it('answers 200 fallback within budget during the outage, opens the breaker, and recovers', async () => {
+    const e = entityId();
+    const writer = createOnlineRedis(priv.url, { offlineQueue: true, commandTimeoutMs: 2000 });
+    await redisReady(writer);
+    await putBlob(writer, ns, e);
+    expect((await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source).toBe('model');
+
+    await priv.stop();
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}` });
+      latencies.push(performance.now() - t0);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ source: 'fallback', fallback_reason: 'store_unavailable', segment: 'cold', flags: { activate: false } });
+    }
+    expect(Math.max(...latencies)).toBeLessThan(100);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ ready: false, redis: 'unreachable', breaker: 'open' });
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/scoreflow_redis_breaker_state 2/);
+
+    await priv.start();
+    await redisReady(writer, 5_000);
+    await putBlob(writer, ns, e); // the private server keeps nothing across restarts
+    let source = '';
+    for (let i = 0; i < 100 && source !== 'model'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      source = (await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source;
+    }
+    expect(source).toBe('model');
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ ready: true, redis: 'reachable', breaker: 'closed' });
+    writer.disconnect();
+  });
+
+  it('a hung Redis costs at most the command timeout, then the open breaker answers at once', async () => {
+    const e = entityId();
+    const writer = createOnlineRedis(priv.url, { offlineQueue: true, commandTimeoutMs: 2000 });
+    await redisReady(writer);
+    await putBlob(writer, ns, e);
+    expect((await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source).toBe('model');
+    priv.pause();
+    try {
+      const latencies: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}` });
+        latencies.push(performance.now() - t0);
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toMatchObject({ source: 'fallback', fallback_reason: 'store_unavailable' });
+      }
+      expect(Math.max(...latencies)).toBeLessThan(100);
+      // After 3 consecutive timeouts the breaker is open and answers without waiting for Redis.
+      expect(latencies.slice(0, 3).every((ms) => ms >= 25)).toBe(true);
+      expect(Math.max(...latencies.slice(3))).toBeLessThan(10);
+    } finally {
+      priv.resume();
+    }
+    let source = '';
+    for (let i = 0; i < 100 && source !== 'model'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      source = (await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source;
+    }
+    expect(source).toBe('model');
+    writer.disconnect();
+  });
+});

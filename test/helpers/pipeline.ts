@@ -1,0 +1,49 @@
+/** Writes a pipeline config for a test into a temporary folder, with its own inbox and outbox. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+
+export interface TestPipeline {
+  path: string;
+  name: string;
+  dir: string;
+  inbox: string;
+  outbox: string;
+}
+
+export function writeTestPipeline(overrides: Record<string, unknown> = {}, name = `t-${Math.random().toString(36).slice(2, 8)}`): TestPipeline {
+  const dir = mkdtempSync(join(tmpdir(), `scoreflow-${name}-`));
+  const inbox = join(dir, 'inbox');
+  const outbox = join(dir, 'outbox');
+  mkdirSync(inbox, { recursive: true });
+  const cfg = {
+    name,
+    inbox,
+    feed: { customerIdColumn: 'post_evar3', crmExtract: 'crm_extract.csv', maxQuarantineShare: 0.01 },
+    consent: { source: 'feed_column', column: 'post_evar5', separator: '|' },
+    features: { lookbackDays: 30 },
+    model: { name: `purchase-propensity`, defaultArtifact: join(REPO, 'models/purchase-propensity/1.0.0-logreg.json'), defaultVersion: '1.0.0' },
+    fallbackPolicy: join(REPO, 'models/rules/fallback-1.0.0.json'),
+    scoring: {
+      semantics: { kind: 'probability', outcome: 'purchase', horizon_days: 7 },
+      segments: [
+        { id: 'high_intent', minScore: 0.5 },
+        { id: 'warm', minScore: 0.2 },
+        { id: 'cold', minScore: 0 },
+      ],
+      eligibility: { minScore: 0.05, requireConsent: 'personalization' },
+      topN: 3,
+    },
+    freshness: { maxAgeHours: 24 },
+    holdout: { experimentKey: `${name}-exp`, controlShare: 0.1 },
+    gates: {},
+    destinations: [{ name: 'outbox', kind: 'file', outbox, formats: ['csv', 'jsonl'], filter: { consentPurpose: 'personalization', requireEligible: true }, holdout: 'exclude_control' }],
+    ...overrides,
+  };
+  const path = join(dir, 'pipeline.yaml');
+  writeFileSync(path, stringify(cfg));
+  return { path, name, dir, inbox, outbox };
+}

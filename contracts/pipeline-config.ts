@@ -34,7 +34,9 @@ export const FileDestination = z.object({
 export const OtherDestination = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]*$/),
-    kind: z.enum(['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats']),
+    kind: z.enum(['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats', 'nats-jetstream']),
+    /** The adapter's own settings (validated by the adapter's zod schema). Credentials are environment variable NAMES only. */
+    config: z.record(z.string(), z.unknown()).default({}),
     mappingVersion: z.string().default('1'),
     filter: DestinationFilter.default({ requireEligible: true }),
     holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
@@ -83,6 +85,10 @@ export const PipelineConfig = z.object({
   gates: z.record(z.string(), z.unknown()).default({}),
   destinations: z.array(Destination).min(1),
   measurement: z.object({ attributionWindow: Duration.default('7d') }).optional(),
+  /** The real-time path: each published cycle is written to the online decision store (Redis). */
+  online: z
+    .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })
+    .default({ enabled: true }),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 

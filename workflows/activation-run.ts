@@ -271,6 +271,12 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     if (published === 'aborted') return finish('ABORTED');
     state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
 
+    if (cfg.online.enabled) {
+      const online = await stage('publish-online', () => acts.publishOnlineActivity({ runId: cycleId, namespace: cfg.online.namespace }));
+      if (online === 'aborted') return finish('ABORTED');
+      state.setCounts({ publishedOnline: online.written + online.unchanged });
+    }
+
     const exported = await stage('export', async () => {
       const results = await Promise.all(
         cfg.destinations.map((dest) =>

@@ -13,6 +13,7 @@ import { logger } from '../observability/logger.ts';
 import { routeDecision } from './route-filter.ts';
 import { writeFileExport } from './file-export.ts';
 import { syncDestination } from './sync-destination.ts';
+import type { StatefulDestination } from './adapter-factory.ts';
 
 export interface ExportInput {
   runId: string;
@@ -46,7 +47,7 @@ export async function exportDestinationActivity(input: ExportInput): Promise<Exp
     );
   }
   const log = logger().child({ runId: input.runId, destination: dest.name });
-  if (dest.kind !== 'file') return syncDestination({ runId: input.runId, pipeline: cfg, destination: dest });
+  if (dest.kind !== 'file') return syncDestination({ runId: input.runId, pipeline: cfg, destination: dest as StatefulDestination });
 
   const records = await loadRunRecords(input.runId);
   // Routing is judged at the cycle's scoring time, so a re-export of the same cycle writes the same rows.

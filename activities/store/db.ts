@@ -48,6 +48,25 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   }
 }
 
+/**
+ * Drops and recreates a throwaway database (the test suite's, one per run). Refuses any name that
+ * does not end in `_test` or `_ci`, so it can never touch a database that holds real state.
+ */
+export async function recreateDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  if (!/_(test|ci)$/.test(name)) throw new Error(`refusing to drop database "${name}": only *_test and *_ci databases are recreated`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  await ensureDatabase(url);
+}
+
 /** Applies pending migrations. Safe to call concurrently: node-pg-migrate takes an advisory lock. */
 export async function migrate(url = databaseUrl(), log: (msg: string) => void = () => {}): Promise<string[]> {
   await ensureDatabase(url);
@@ -61,6 +80,15 @@ export async function migrate(url = databaseUrl(), log: (msg: string) => void = 
     logger: { debug: () => {}, info: log, warn: log, error: log },
     noLock: false,
     checkOrder: true,
+  }).catch((err: Error) => {
+    if (/preceding already run migration/.test(err.message)) {
+      const name = databaseName(url);
+      throw new Error(
+        `database ${name}: ${err.message}. Its migration history does not match this checkout (it was migrated by a different branch). ` +
+          `Drop it if it holds nothing you need (dropdb -h 127.0.0.1 -U postgres ${name}) or point DATABASE_URL at another database.`,
+      );
+    }
+    throw err;
   });
   return applied.map((m) => m.name);
 }

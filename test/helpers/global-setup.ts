@@ -5,7 +5,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { createServer } from 'node:net';
-import { migrate, closePools } from '../../activities/store/db.ts';
+import { migrate, closePools, recreateDatabase } from '../../activities/store/db.ts';
 import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
 
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow_test';
@@ -23,7 +23,9 @@ function freePort(): Promise<number> {
 let server: RunningDevServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
+  // A fresh database per run: tests start from the migrations alone, never from a previous run's rows.
+  const databaseUrl = process.env.SCOREFLOW_TEST_DATABASE_URL ?? TEST_DATABASE_URL;
+  await recreateDatabase(databaseUrl);
   await migrate(databaseUrl);
   await closePools();
   project.provide('databaseUrl', databaseUrl);

@@ -9,6 +9,7 @@ export { resolveModelActivity } from './scoring/resolve-model.ts';
 export { scoreActivity } from './scoring/score-activity.ts';
 export { validateRollbackTargetActivity, setChampionActivity } from './scoring/rollback-activities.ts';
 export { gateCycleActivity, alertActivity, runReportActivity } from './run/gates-and-report.ts';
+export { activationDriftActivity } from './gates/activation-drift-activity.ts';
 export { publishCanonicalActivity } from './publish/publish-canonical.ts';
 export { exportDestinationActivity } from './destinations/export-activity.ts';
 export { computeOutcomesActivity } from './measurement/outcomes-activity.ts';

@@ -8,6 +8,12 @@ import { registerCoreCommands } from './commands/core.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerMeasurementCommands } from './commands/measurement.ts';
 import { registerRollbackCommand } from './commands/rollback.ts';
+import { registerIngestCommand } from './commands/ingest.ts';
+import { registerFeedCommands } from './commands/feed.ts';
+import { registerModelCommands } from './commands/models.ts';
+import { registerContractsCommands } from './commands/contracts.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
+import { registerServeCommand } from './commands/serve.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
@@ -16,6 +22,12 @@ registerCoreCommands(program);
 registerDemoCommand(program);
 registerMeasurementCommands(program);
 registerRollbackCommand(program);
+registerIngestCommand(program);
+registerFeedCommands(program);
+registerModelCommands(program);
+registerContractsCommands(program);
+registerIdentityCommands(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,8 @@
 /**
  * The Scoreflow worker: workflows and activities on the versioned task queue.
  * NativeConnection.connect → Worker.create → worker.run(), connection closed in finally.
+ * Every activity passes through the metrics interceptor; /metrics is served per METRICS_PORT
+ * (workers/metrics.ts) and closed when the worker stops.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
+import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
@@ -18,28 +21,39 @@ export interface StartWorkerOptions {
   /** Prebuilt bundle (scripts/bundle-workflows.ts); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Port of /metrics; defaults to METRICS_PORT (9464), 0 = any free port, null = no server. */
+  metricsPort?: number | null;
 }
 
-export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
+/** `metrics` is the /metrics server (null when off); it never keeps the process alive, close it after the worker. */
+export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection; metrics: MetricsServer | null }> {
+  const port = opts.metricsPort !== undefined ? opts.metricsPort : metricsPort(); // a bad METRICS_PORT fails before connecting
   const connection = await NativeConnection.connect({ address: opts.address ?? temporalAddress() });
   const bundlePath = opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE;
+  const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection,
     namespace: TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(bundlePath && existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    interceptors: { activity: [activityMetricsInterceptor(metrics)] },
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: opts.shutdownGraceTime ?? '5s',
   });
-  return { worker, connection };
+  const server = await serveWorkerMetrics(metrics.registry, {
+    port,
+    health: () => ({ ok: worker.getState() === 'RUNNING', state: worker.getState() }),
+  });
+  return { worker, connection, metrics: server };
 }
 
 export async function runWorker(opts: StartWorkerOptions = {}): Promise<void> {
-  const { worker, connection } = await createWorker(opts);
+  const { worker, connection, metrics } = await createWorker(opts);
   try {
     await worker.run();
   } finally {
+    await metrics?.close();
     await connection.close();
   }
 }

@@ -242,7 +242,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     if (scored === 'aborted') return finish('ABORTED');
     state.setCounts({ scored: scored.scored });
 
-    const gate = await stage('gate', () => acts.gateCycleActivity({ runId: cycleId, pipelinePath: input.pipelinePath, snapshotId, feedMaxHitTime }));
+    const gate = await stage('gate', () => acts.gateCycleActivity({ runId: cycleId, pipelinePath: input.pipelinePath, snapshotId, feedMaxHitTime, actionTime: new Date().toISOString() }));
     if (gate === 'aborted') return finish('ABORTED');
     state.setGate(gate.status, gate.results);
     upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);

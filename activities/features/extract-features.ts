@@ -4,6 +4,7 @@
  * inputs, so extracting twice reuses the snapshot instead of writing it again.
  */
 import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import { FEATURE_SET_NAME, FEATURE_SET_VERSION } from '../../contracts/feature-set.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 
@@ -86,9 +87,9 @@ SELECT $1, v.visitor_id, v.customer_id, v.consent,
 FROM per_visitor v LEFT JOIN abandons a USING (visitor_id) LEFT JOIN affinity af USING (visitor_id)
 `;
 
-export async function extractFeatures(input: ExtractFeaturesInput): Promise<FeatureSnapshotRef> {
+/** `pool` defaults to DATABASE_URL's; `scoreflow models evaluate` passes a scratch database's. */
+export async function extractFeatures(input: ExtractFeaturesInput, pool: pg.Pool = getPool()): Promise<FeatureSnapshotRef> {
   if (input.deliveryIds.length === 0) throw new Error('extractFeatures needs at least one delivery id');
-  const pool = getPool();
   const { rows } = await pool.query<{ max_hit: Date | null }>(
     'SELECT max(max_hit_time) AS max_hit FROM feed_delivery WHERE delivery_id = ANY($1)',
     [input.deliveryIds],
@@ -119,5 +120,5 @@ export async function extractFeatures(input: ExtractFeaturesInput): Promise<Feat
     const entities = inserted.rowCount ?? 0;
     await client.query('UPDATE feature_snapshot SET entities = $2 WHERE snapshot_id = $1', [snapshotId, entities]);
     return { snapshotId, featureSetVersion: FEATURE_SET_VERSION, asOf, entities, reused: false };
-  });
+  }, pool);
 }

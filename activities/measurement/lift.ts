@@ -20,8 +20,16 @@
  * - Sample-ratio mismatch: chi-squared goodness of fit of the observed arm counts against the
  *   configured control share, χ² = Σ (observed − expected)² / expected over the two arms, 1 df,
  *   p = 1 − F_χ²₁(χ²) (below ~1e-15 this is reported as 0). p < 0.001 marks the result
- *   `trustworthy: false`: the
- *   assignment or the logging is broken, so no lift figure should be acted on.
+ *   `trustworthy: false`: the assignment or the logging is broken, so no lift figure should be
+ *   acted on. Two populations are checked when known:
+ *   - `srm`: the users the analysis counts per arm (the recorded assignment);
+ *   - `observationSrm`: the users of each arm that the outcome data shows at all during the window
+ *     (`ArmStats.observed`, e.g. visitors with any hit in a later feed delivery). Lift is computed
+ *     over every assigned user (intent to treat: a user the outcome data never shows counts as not
+ *     converted), so an arm whose outcomes are lost in logging looks like an arm that did not buy.
+ *     This check catches that: with a correct split and logging, both arms are seen in the
+ *     configured ratio. A treatment that strongly changes whether users come back at all also moves
+ *     this ratio; the report says which check fired.
  *
  * When the data cannot support an estimate, the result is `{ status: 'insufficient_data', reason }`:
  * an arm below the minimum size (default 30), an arm with no conversions or with every user
@@ -50,6 +58,11 @@ export interface ArmCounts {
 /** Per-arm sufficient statistics. `revenue` is absent when only counts are known. */
 export interface ArmStats extends ArmCounts {
   revenue?: { mean: number; variance: number };
+  /**
+   * Users of the arm that the outcome data shows at all during the window (0 ≤ observed ≤ n).
+   * When both arms carry it and an expected control share is given, `observationSrm` checks it.
+   */
+  observed?: number;
 }
 
 export interface LiftOptions {
@@ -66,6 +79,8 @@ export const OutcomeRowSchema = z.object({
   converted: z.boolean(),
   /** Revenue attributed in the outcome window; 0 for users who did not buy. */
   revenue: z.number(),
+  /** Whether the outcome data shows the user at all during the window (any hit); feeds `observationSrm`. */
+  observed: z.boolean().optional(),
 });
 export type OutcomeRow = z.infer<typeof OutcomeRowSchema>;
 
@@ -107,6 +122,8 @@ export interface ArmSummary {
   conversionRate: number;
   /** Mean and sample variance (n − 1) of revenue per user; null when only counts are known. */
   revenuePerVisitor: { mean: number; variance: number } | null;
+  /** Users the outcome data shows during the window; present only when known. */
+  observed?: number;
 }
 
 export interface ZTestResult {
@@ -149,8 +166,13 @@ export interface LiftOk {
   zTest: ZTestResult;
   /** Welch comparison of revenue per visitor; null when only counts were given. */
   revenuePerVisitor: RevenueComparison | null;
-  /** Sample-ratio check; null when no expected control share was given. */
+  /** Sample-ratio check of the analysed (assigned) users; null when no expected control share was given. */
   srm: SrmResult | null;
+  /**
+   * Sample-ratio check of the users the outcome data shows during the window; null when the
+   * observed counts or the expected share are unknown (reports stored before it existed lack it).
+   */
+  observationSrm?: SrmResult | null;
   trustworthy: boolean;
   /** Why the result is not trustworthy; null when it is. */
   reason: string | null;
@@ -196,12 +218,15 @@ function checkConfidence(confidence: number): void {
   }
 }
 
-function checkCounts(arm: Arm, counts: ArmCounts): void {
-  const { n, conversions } = counts;
+function checkCounts(arm: Arm, counts: ArmStats): void {
+  const { n, conversions, observed } = counts;
   if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(conversions) || conversions < 0 || conversions > n) {
     throw new RangeError(
       `lift: ${arm} arm counts must be integers with 0 ≤ conversions ≤ n, got n=${String(n)}, conversions=${String(conversions)}.`,
     );
+  }
+  if (observed !== undefined && (!Number.isSafeInteger(observed) || observed < 0 || observed > n)) {
+    throw new RangeError(`lift: ${arm} arm observed users must be an integer with 0 ≤ observed ≤ n, got observed=${String(observed)}, n=${String(n)}.`);
   }
 }
 
@@ -308,11 +333,14 @@ export function sampleRatioMismatch(controlN: number, treatmentN: number, expect
 // ---------------------------------------------------------------------------------------------
 // Lift
 
-function insufficientReason(control: ArmCounts, treatment: ArmCounts, minArmSize: number): string | null {
+function insufficientReason(control: ArmStats, treatment: ArmStats, minArmSize: number): string | null {
   for (const [arm, counts] of [['control', control], ['treatment', treatment]] as const) {
     if (counts.n < minArmSize) {
       return `${arm} arm has ${counts.n} users; at least ${minArmSize} per arm are needed (minArmSize).`;
     }
+  }
+  if (control.observed === 0 && treatment.observed === 0) {
+    return `the outcome data shows none of the ${control.n + treatment.n} users during the window; outcomes are missing (was the later feed delivery ingested?).`;
   }
   for (const [arm, counts] of [['control', control], ['treatment', treatment]] as const) {
     if (counts.conversions === 0) {
@@ -331,7 +359,15 @@ function summarize(stats: ArmStats): ArmSummary {
     conversions: stats.conversions,
     conversionRate: stats.conversions / stats.n,
     revenuePerVisitor: stats.revenue ? { mean: stats.revenue.mean, variance: stats.revenue.variance } : null,
+    ...(stats.observed !== undefined ? { observed: stats.observed } : {}),
   };
+}
+
+function srmReason(label: string, unit: string, srm: SrmResult, total: number, cause: string): string {
+  return (
+    `${label}: control is ${(srm.observedControlShare * 100).toFixed(2)}% of ${total} ${unit}, ` +
+    `expected ${(srm.expectedControlShare * 100).toFixed(2)}% (chi-squared ${srm.chiSquare.toFixed(2)}, ${pText(srm.pValue)} < ${SRM_P_VALUE_THRESHOLD}). ${cause}`
+  );
 }
 
 /** Lift from per-arm sufficient statistics. The core that the other entry points call. */
@@ -376,8 +412,28 @@ export function liftFromArmStats(arms: { control: ArmStats; treatment: ArmStats 
     revenuePerVisitor = welchTTest({ n: control.n, ...control.revenue }, { n: treatment.n, ...treatment.revenue }, confidence);
   }
 
-  const srm = options.expectedControlShare === undefined ? null : sampleRatioMismatch(control.n, treatment.n, options.expectedControlShare);
-  const trustworthy = !srm?.mismatch;
+  const share = options.expectedControlShare;
+  const srm = share === undefined ? null : sampleRatioMismatch(control.n, treatment.n, share);
+  const observationSrm =
+    share === undefined || control.observed === undefined || treatment.observed === undefined
+      ? null
+      : sampleRatioMismatch(control.observed, treatment.observed, share);
+  const reasons: string[] = [];
+  if (srm?.mismatch) {
+    reasons.push(srmReason('sample-ratio mismatch', 'users', srm, control.n + treatment.n, 'Assignment or outcome logging is broken; find the cause before reading the lift.'));
+  }
+  if (observationSrm?.mismatch) {
+    reasons.push(
+      srmReason(
+        'sample-ratio mismatch in the outcome data',
+        'users seen during the window',
+        observationSrm,
+        (control.observed ?? 0) + (treatment.observed ?? 0),
+        "One arm's users are missing from the outcome data (broken logging or split), or the treatment changes who comes back at all; " +
+          'either way the conversions of the arms are not comparable. Find the cause before reading the lift.',
+      ),
+    );
+  }
   return {
     status: 'ok',
     confidence,
@@ -388,22 +444,20 @@ export function liftFromArmStats(arms: { control: ArmStats; treatment: ArmStats 
     zTest,
     revenuePerVisitor,
     srm,
-    trustworthy,
-    reason:
-      srm && srm.mismatch
-        ? `sample-ratio mismatch: control is ${(srm.observedControlShare * 100).toFixed(2)}% of ${control.n + treatment.n} users, ` +
-          `expected ${(srm.expectedControlShare * 100).toFixed(2)}% (chi-squared ${srm.chiSquare.toFixed(2)}, ${pText(srm.pValue)} < ${SRM_P_VALUE_THRESHOLD}). ` +
-          'Assignment or outcome logging is broken; find the cause before reading the lift.'
-        : null,
+    observationSrm,
+    trustworthy: reasons.length === 0,
+    reason: reasons.length === 0 ? null : reasons.join(' '),
   };
 }
 
 /** Per-arm counts, revenue mean and sample variance (Welford, numerically stable). */
 export function summarizeArms(rows: readonly OutcomeRow[]): { control: ArmStats; treatment: ArmStats } {
   const acc = {
-    control: { n: 0, conversions: 0, mean: 0, m2: 0 },
-    treatment: { n: 0, conversions: 0, mean: 0, m2: 0 },
+    control: { n: 0, conversions: 0, mean: 0, m2: 0, observed: 0 },
+    treatment: { n: 0, conversions: 0, mean: 0, m2: 0, observed: 0 },
   };
+  // Observed counts are reported only when every row says whether it was observed.
+  let observedKnown = rows.length > 0;
   rows.forEach((row, index) => {
     if (!Number.isFinite(row.revenue)) {
       throw new RangeError(`lift: row ${index} has a non-finite revenue; revenue must be a number (0 when nothing was bought).`);
@@ -411,6 +465,8 @@ export function summarizeArms(rows: readonly OutcomeRow[]): { control: ArmStats;
     const a = acc[row.arm];
     a.n += 1;
     if (row.converted) a.conversions += 1;
+    if (row.observed === undefined) observedKnown = false;
+    else if (row.observed) a.observed += 1;
     const delta = row.revenue - a.mean;
     a.mean += delta / a.n;
     a.m2 += delta * (row.revenue - a.mean);
@@ -419,6 +475,7 @@ export function summarizeArms(rows: readonly OutcomeRow[]): { control: ArmStats;
     n: a.n,
     conversions: a.conversions,
     ...(a.n >= 2 ? { revenue: { mean: a.mean, variance: Math.max(0, a.m2 / (a.n - 1)) } } : {}),
+    ...(observedKnown ? { observed: a.observed } : {}),
   });
   return { control: finish(acc.control), treatment: finish(acc.treatment) };
 }
@@ -543,6 +600,8 @@ export function formatLiftText(result: LiftResult): string {
   }
   const level = `${+(result.confidence * 100).toFixed(4)}%`;
   const lines = [
+    // An untrustworthy result leads with the warning, before any number can be read.
+    ...(result.trustworthy ? [] : [`!! UNTRUSTWORTHY LIFT: ${result.reason ?? 'sample-ratio mismatch'}`, '!! Do not act on the figures below.']),
     `Lift (${level} confidence intervals)`,
     `  control    n=${result.control.n} conversions=${result.control.conversions} rate=${pct(result.control.conversionRate, 3)}`,
     `  treatment  n=${result.treatment.n} conversions=${result.treatment.conversions} rate=${pct(result.treatment.conversionRate, 3)}`,
@@ -567,6 +626,13 @@ export function formatLiftText(result: LiftResult): string {
     );
   } else {
     lines.push('  sample ratio  not checked (no expected control share given)');
+  }
+  const seen = result.observationSrm;
+  if (seen) {
+    lines.push(
+      `  seen in outcome data  control ${result.control.observed ?? '?'}/${result.control.n}, treatment ${result.treatment.observed ?? '?'}/${result.treatment.n}; ` +
+        `control ${pct(seen.observedControlShare)} vs expected ${pct(seen.expectedControlShare)}  chi2=${seen.chiSquare.toFixed(3)} ${pText(seen.pValue)}  ${seen.mismatch ? 'MISMATCH' : 'ok'}`,
+    );
   }
   lines.push(result.trustworthy ? '  trustworthy   yes' : `  trustworthy   NO: ${result.reason ?? ''}`);
   return lines.join('\n');

@@ -142,3 +142,183 @@ export function funnelSvg(o: { title: string; steps: FunnelStep[]; width?: numbe
   });
   return `<svg class="chart" role="img" aria-label="${escapeXml(o.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title>${escapeXml(o.title)}</title>${parts.join('')}</svg>`;
 }
+
+/** Colours of the two holdout arms, shared by every lift chart. */
+export const ARM_COLOURS = { control: '#6e7781', treatment: '#0969da' } as const;
+
+/** A tidy step near span / target: 1, 2, 2.5 or 5 times a power of ten. */
+function niceStep(span: number, target: number): number {
+  const raw = span / target;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+/**
+ * An axis covering lo..hi and 0, with ends and ticks on multiples of a tidy step (about 4–6
+ * intervals). Tick values are rounded to the step's precision, so they print cleanly.
+ */
+export function niceAxis(lo: number, hi: number): { min: number; max: number; ticks: number[] } {
+  const a = Math.min(0, lo);
+  const b = Math.max(0, hi);
+  if (!(b > a)) return { min: -1, max: 1, ticks: [-1, -0.5, 0, 0.5, 1] };
+  const step = niceStep(b - a, 5);
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 2);
+  const round = (v: number) => Number(v.toFixed(digits)) + 0; // + 0 turns −0 into 0
+  const min = round(Math.floor(a / step + 1e-9) * step);
+  const max = round(Math.ceil(b / step - 1e-9) * step);
+  const ticks: number[] = [];
+  for (let v = min, i = 0; v <= max + step / 2 && i < 50; i++, v = min + i * step) ticks.push(round(v));
+  return { min, max, ticks };
+}
+
+/** The ends of `niceAxis`. */
+export function niceRange(lo: number, hi: number): [number, number] {
+  const { min, max } = niceAxis(lo, hi);
+  return [min, max];
+}
+
+export interface IntervalItem {
+  label: string;
+  /** null when the group has no estimate (not enough data); `note` says why. */
+  estimate: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** Drawn in the fail colour, with the note, when the estimate must not be trusted. */
+  untrustworthy?: boolean;
+  note?: string;
+}
+
+/**
+ * A forest plot: one row per item, a whisker from the interval's lower to upper end, a dot at the
+ * estimate, and a dashed line at zero (no effect). Rows without an estimate say why instead.
+ */
+export function intervalChartSvg(o: { title: string; items: IntervalItem[]; xLabel: string; format: (v: number) => string; width?: number }): string {
+  const width = o.width ?? 720;
+  const row = 26;
+  const m = { l: 170, r: 24, t: 16, b: 40 };
+  const height = m.t + m.b + Math.max(o.items.length, 1) * row;
+  const plotW = width - m.l - m.r;
+  const finite = o.items.flatMap((i) => (i.estimate === null ? [] : [i.lower ?? i.estimate, i.upper ?? i.estimate, i.estimate]));
+  const { min: lo, max: hi, ticks } = niceAxis(Math.min(0, ...finite), Math.max(0, ...finite));
+  const x = (v: number) => m.l + ((v - lo) / (hi - lo)) * plotW;
+  const bottom = height - m.b;
+  const parts: string[] = [];
+  for (const v of ticks) {
+    parts.push(`<line x1="${n(x(v))}" x2="${n(x(v))}" y1="${m.t}" y2="${bottom}" stroke="#eaeef2" stroke-width="1"/>`);
+    parts.push(`<text x="${n(x(v))}" y="${bottom + 14}" text-anchor="middle" class="tick">${escapeXml(o.format(v))}</text>`);
+  }
+  parts.push(`<line class="zero" x1="${n(x(0))}" x2="${n(x(0))}" y1="${m.t - 4}" y2="${bottom}" stroke="#57606a" stroke-width="1.2" stroke-dasharray="4 3"/>`);
+  o.items.forEach((it, i) => {
+    const yy = m.t + i * row + row / 2;
+    parts.push(`<text x="${m.l - 8}" y="${yy + 4}" text-anchor="end" class="tick">${escapeXml(it.label)}</text>`);
+    if (it.estimate === null || it.lower === null || it.upper === null) {
+      parts.push(`<text class="tick muted no-estimate" x="${m.l + 4}" y="${yy + 4}">${escapeXml(it.note ?? 'not enough data')}</text>`);
+      return;
+    }
+    const colour = it.untrustworthy ? STATUS_COLOURS.fail : ARM_COLOURS.treatment;
+    const tip = `${it.label}: ${o.format(it.estimate)} [${o.format(it.lower)}, ${o.format(it.upper)}]${it.untrustworthy ? ' (untrustworthy)' : ''}`;
+    parts.push(
+      `<g class="interval${it.untrustworthy ? ' untrustworthy' : ''}"><title>${escapeXml(tip)}</title>` +
+        `<line x1="${n(x(it.lower))}" x2="${n(x(it.upper))}" y1="${yy}" y2="${yy}" stroke="${colour}" stroke-width="2"/>` +
+        `<line x1="${n(x(it.lower))}" x2="${n(x(it.lower))}" y1="${yy - 5}" y2="${yy + 5}" stroke="${colour}" stroke-width="2"/>` +
+        `<line x1="${n(x(it.upper))}" x2="${n(x(it.upper))}" y1="${yy - 5}" y2="${yy + 5}" stroke="${colour}" stroke-width="2"/>` +
+        `<circle class="estimate" cx="${n(x(it.estimate))}" cy="${yy}" r="4.5" fill="${colour}"/></g>`,
+    );
+    if (it.untrustworthy) parts.push(`<text x="${n(Math.min(x(it.upper) + 8, width - m.r))}" y="${yy + 4}" class="tick" style="fill:${STATUS_COLOURS.fail}">${escapeXml(it.note ?? 'untrustworthy')}</text>`);
+  });
+  parts.push(`<line x1="${m.l}" x2="${m.l + plotW}" y1="${bottom}" y2="${bottom}" stroke="#57606a"/>`);
+  parts.push(`<text x="${m.l + plotW / 2}" y="${height - 6}" text-anchor="middle" class="axis">${escapeXml(o.xLabel)}</text>`);
+  return `<svg class="chart" role="img" aria-label="${escapeXml(o.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title>${escapeXml(o.title)}</title>${parts.join('')}</svg>`;
+}
+
+/**
+ * Vertical bars from zero (negative values go down) with an interval whisker on each bar: uplift
+ * by score decile. Bins without an estimate get a grey marker and their note in the tooltip.
+ */
+export function barsWithIntervalsSvg(o: { title: string; items: IntervalItem[]; xLabel: string; format: (v: number) => string; width?: number; height?: number }): string {
+  const width = o.width ?? 720;
+  const height = o.height ?? 280;
+  const m = { l: 64, r: 16, t: 16, b: 46 };
+  const plotW = width - m.l - m.r;
+  const plotH = height - m.t - m.b;
+  const k = Math.max(o.items.length, 1);
+  const bw = plotW / k;
+  const finite = o.items.flatMap((i) => (i.estimate === null ? [] : [i.lower ?? i.estimate, i.upper ?? i.estimate, i.estimate]));
+  const { min: lo, max: hi, ticks } = niceAxis(Math.min(0, ...finite), Math.max(0, ...finite));
+  const y = (v: number) => m.t + ((hi - v) / (hi - lo)) * plotH;
+  const parts: string[] = [];
+  for (const v of ticks) {
+    parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${n(y(v))}" y2="${n(y(v))}" stroke="#eaeef2" stroke-width="1"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${n(y(v) + 4)}" text-anchor="end" class="tick">${escapeXml(o.format(v))}</text>`);
+  }
+  o.items.forEach((it, i) => {
+    const cx = m.l + i * bw + bw / 2;
+    parts.push(`<text x="${n(cx)}" y="${m.t + plotH + 14}" text-anchor="middle" class="tick">${escapeXml(it.label)}</text>`);
+    if (it.estimate === null || it.lower === null || it.upper === null) {
+      parts.push(`<g class="no-estimate"><title>${escapeXml(`${it.label}: ${it.note ?? 'not enough data'}`)}</title><text x="${n(cx)}" y="${n(y(0) - 6)}" text-anchor="middle" class="tick muted">n/a</text></g>`);
+      return;
+    }
+    const colour = it.untrustworthy ? STATUS_COLOURS.fail : ARM_COLOURS.treatment;
+    const top = Math.min(y(it.estimate), y(0));
+    const tip = `${it.label}: ${o.format(it.estimate)} [${o.format(it.lower)}, ${o.format(it.upper)}]${it.untrustworthy ? ' (untrustworthy)' : ''}`;
+    parts.push(
+      `<g class="bar-uplift${it.untrustworthy ? ' untrustworthy' : ''}"><title>${escapeXml(tip)}</title>` +
+        `<rect x="${n(cx - bw * 0.3)}" y="${n(top)}" width="${n(Math.max(bw * 0.6, 1))}" height="${n(Math.max(Math.abs(y(it.estimate) - y(0)), 1))}" fill="${colour}" fill-opacity="0.55"/>` +
+        `<line x1="${n(cx)}" x2="${n(cx)}" y1="${n(y(it.upper))}" y2="${n(y(it.lower))}" stroke="#1f2328" stroke-width="1.5"/>` +
+        `<line x1="${n(cx - 5)}" x2="${n(cx + 5)}" y1="${n(y(it.upper))}" y2="${n(y(it.upper))}" stroke="#1f2328" stroke-width="1.5"/>` +
+        `<line x1="${n(cx - 5)}" x2="${n(cx + 5)}" y1="${n(y(it.lower))}" y2="${n(y(it.lower))}" stroke="#1f2328" stroke-width="1.5"/></g>`,
+    );
+  });
+  parts.push(`<line class="zero" x1="${m.l}" x2="${width - m.r}" y1="${n(y(0))}" y2="${n(y(0))}" stroke="#57606a" stroke-width="1.2"/>`);
+  parts.push(`<text x="${m.l + plotW / 2}" y="${height - 8}" text-anchor="middle" class="axis">${escapeXml(o.xLabel)}</text>`);
+  return `<svg class="chart" role="img" aria-label="${escapeXml(o.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title>${escapeXml(o.title)}</title>${parts.join('')}</svg>`;
+}
+
+export interface LineSeries {
+  name: string;
+  colour: string;
+  /** y per x, x ascending. */
+  points: { x: number; y: number; tip?: string }[];
+}
+
+/** Step lines (cumulative series) with a marker per point and a legend. Values are shares (0..1). */
+export function stepLinesSvg(o: { title: string; series: LineSeries[]; xLabel: string; yFormat: (v: number) => string; width?: number; height?: number }): string {
+  const width = o.width ?? 720;
+  const height = o.height ?? 260;
+  const m = { l: 56, r: 16, t: 30, b: 46 };
+  const plotW = width - m.l - m.r;
+  const plotH = height - m.t - m.b;
+  const xs = o.series.flatMap((s) => s.points.map((p) => p.x));
+  const xMin = Math.min(0, ...xs);
+  const xMax = Math.max(xMin + 1, ...xs);
+  const top = niceMax(Math.max(0, ...o.series.flatMap((s) => s.points.map((p) => p.y))) * 1.05);
+  const x = (v: number) => m.l + ((v - xMin) / (xMax - xMin)) * plotW;
+  const y = (v: number) => m.t + plotH - (v / top) * plotH;
+  const parts: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const v = (top * i) / 4;
+    parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${n(y(v))}" y2="${n(y(v))}" stroke="#eaeef2" stroke-width="1"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${n(y(v) + 4)}" text-anchor="end" class="tick">${escapeXml(o.yFormat(v))}</text>`);
+  }
+  const ticks = [...new Set(xs)].sort((a, b) => a - b);
+  const every = ticks.length > 14 ? Math.ceil(ticks.length / 10) : 1;
+  ticks.forEach((t, i) => {
+    if (i % every === 0) parts.push(`<text x="${n(x(t))}" y="${m.t + plotH + 14}" text-anchor="middle" class="tick">${escapeXml(String(t))}</text>`);
+  });
+  o.series.forEach((s, si) => {
+    if (s.points.length === 0) return;
+    // Start at (xMin, 0): nothing has converted before the window opens.
+    let d = `M${n(x(xMin))} ${n(y(0))}`;
+    for (const p of s.points) d += ` H${n(x(p.x))} V${n(y(p.y))}`;
+    parts.push(`<path class="series series-${si}" d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);
+    for (const p of s.points) parts.push(`<circle class="point" cx="${n(x(p.x))}" cy="${n(y(p.y))}" r="3" fill="${s.colour}"><title>${escapeXml(p.tip ?? `${s.name}: ${o.yFormat(p.y)}`)}</title></circle>`);
+  });
+  parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${m.t + plotH}" y2="${m.t + plotH}" stroke="#57606a"/>`);
+  parts.push(`<text x="${m.l + plotW / 2}" y="${height - 8}" text-anchor="middle" class="axis">${escapeXml(o.xLabel)}</text>`);
+  o.series.forEach((s, si) => {
+    const lx = width - m.r - 240 + si * 120;
+    parts.push(`<rect x="${lx}" y="8" width="12" height="12" fill="${s.colour}"/><text x="${lx + 16}" y="18" class="tick">${escapeXml(s.name)}</text>`);
+  });
+  return `<svg class="chart" role="img" aria-label="${escapeXml(o.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title>${escapeXml(o.title)}</title>${parts.join('')}</svg>`;
+}

@@ -9,7 +9,12 @@ import { writeRunReportActivity } from '../report/write-run-report.ts';
 import { sendAlert } from '../observability/send-alert.ts';
 import { DATA_DIR } from '../store/paths.ts';
 
-export async function gateCycleActivity(input: { runId: string; pipelinePath: string; snapshotId: string; feedMaxHitTime?: string }): Promise<RunGatesResult> {
+/**
+ * `actionTime` is when the run acts on the data (the workflow's clock at the gate): a feed is judged
+ * fresh against the moment its scores would be activated, so replaying an old delivery is refused
+ * as stale unless an operator approves it.
+ */
+export async function gateCycleActivity(input: { runId: string; pipelinePath: string; snapshotId: string; feedMaxHitTime?: string; actionTime?: string }): Promise<RunGatesResult> {
   const cfg = loadPipelineConfig(input.pipelinePath);
   return runGatesActivity({
     runId: input.runId,
@@ -17,8 +22,7 @@ export async function gateCycleActivity(input: { runId: string; pipelinePath: st
     snapshotId: input.snapshotId,
     config: cfg.gates,
     feedMaxHitTime: input.feedMaxHitTime ?? null,
-    // Data time, not wall-clock: a feed is judged fresh against the time it describes when replayed.
-    now: input.feedMaxHitTime,
+    now: input.actionTime ?? new Date().toISOString(),
   });
 }
 

@@ -4,21 +4,32 @@
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { emit } from '../output.ts';
 import { DATA_DIR, REPO_ROOT, ensureBinary, ensureDevServer, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { createWorker } from '../../workers/worker.ts';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { connectClient } from '../../workers/client.ts';
+import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
+import { assignArm } from '../../activities/measurement/holdout.ts';
+import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
+import { startContractServers } from '../../scripts/contract-servers/start-all.ts';
 import { startRun } from './run.ts';
 import { runStatus, formatFunnel } from './status.ts';
+import { formatLiftReport, loadLiftReport } from './measurement.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
 export interface DemoOptions {
   visitors: number;
   seed: number;
+  days: number;
+  /** The attribution window measureOutcomes waits before reading the follow-up delivery. */
+  attributionWindow: string;
   json?: boolean;
 }
+
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 export async function runDemo(o: DemoOptions) {
   ensureBinary(log);
@@ -27,17 +38,55 @@ export async function runDemo(o: DemoOptions) {
   if (!started.started) log('[scoreflow] using the Temporal server already listening on 127.0.0.1:7233');
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const inbox = join(DATA_DIR, 'demo', stamp, 'inbox');
+  const root = join(DATA_DIR, 'demo', stamp);
+  const inbox = join(root, 'inbox');
+  const outcomes = join(root, 'outcomes');
   mkdirSync(inbox, { recursive: true });
-  log(`[scoreflow] generating a feed of ${o.visitors} visitors (seed ${o.seed}) into ${inbox}`);
-  const gen = await generateFeed({ visitors: o.visitors, days: 3, seed: o.seed, out: inbox });
+  // Logs go to a file: the terminal shows the summary; the file shows every stage (ids redacted).
+  process.env.SCOREFLOW_LOG_FILE ??= join(root, 'scoreflow.log');
+  process.env.SCOREFLOW_REPORT_DIR ??= join(root, 'reports');
+
+  // The feed covers the days up to yesterday, so the freshness gate judges it as recent data.
+  const today = Date.now();
+  const startDate = isoDay(today - o.days * 86_400_000);
+  log(`[scoreflow] generating a feed of ${o.visitors} visitors over ${o.days} days from ${startDate} (seed ${o.seed}) into ${inbox}`);
+  const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: 0.05 });
+
+  const base = loadPipelineConfig(resolve(REPO_ROOT, 'pipelines', 'demo.yaml'));
+  // The follow-up delivery: the day after the feed, with the treatment effect applied to the treatment arm.
+  const experimentKey = base.holdout?.experimentKey ?? 'demo';
+  const controlShare = base.holdout?.controlShare ?? 0.1;
+  const followUp = await generateFollowUp({
+    seed: o.seed,
+    visitors: o.visitors,
+    out: outcomes,
+    date: isoDay(today),
+    startDate,
+    days: o.days,
+    treatmentEffect: 0.05,
+    assignments: (entityId) => assignArm(entityId, experimentKey, controlShare),
+  });
+
+  const servers = await startContractServers({ tag: 'demo' });
+  Object.assign(process.env, servers.env);
+  const pipeline = { ...base, inbox, destinations: [...base.destinations, ...servers.destinations()] };
+  const pipelinePath = join(root, 'pipeline.yaml');
+  writeFileSync(pipelinePath, stringify(pipeline));
+  log(`[scoreflow] pipeline ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.name} (${d.kind})`).join(', ')}`);
 
   const { worker, connection } = await createWorker();
   const running = worker.run();
   try {
-    const pipelinePath = resolve(REPO_ROOT, 'pipelines', 'demo.yaml');
-    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m' });
+    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes });
     const result = run.result!;
+    log(`[scoreflow] run ${result.status}; waiting ${o.attributionWindow} (the attribution window) for outcome measurement`);
+    const { client, close } = await connectClient();
+    try {
+      await client.workflow.getHandle(`${run.workflowId}.measure`).result();
+    } finally {
+      await close();
+    }
+    const lift = await loadLiftReport(pipeline.name, run.workflowId);
     const status = await runStatus(run.workflowId);
     const c = result.counts;
     const summary = {
@@ -51,8 +100,20 @@ export async function runDemo(o: DemoOptions) {
       link: run.link,
       generated: gen.records,
       gate: status.workflow?.gate.status ?? 'unknown',
-      outputs: result.exports.map((e) => e.location).filter(Boolean),
+      exports: result.exports.map((e) => ({ destination: e.destination, rows: e.rows, location: e.location })),
+      receivers: {
+        target: { profiles: servers.target.profiles.size },
+        google: { members: servers.google.membership(servers.googleAudienceId) },
+        meta: { members: servers.meta.membership(servers.metaAudienceId) },
+        webhook: { verified: servers.webhook.counts.verified, unique: servers.webhook.counts.unique, badSignature: servers.webhook.counts.badSignature },
+      },
+      lift: {
+        status: lift.overall.status,
+        entities: lift.entities,
+        followUpRecords: followUp.records,
+      },
       report: result.reportPath,
+      log: process.env.SCOREFLOW_LOG_FILE,
     };
     emit(o, summary, () =>
       [
@@ -61,12 +122,15 @@ export async function runDemo(o: DemoOptions) {
         `  features:  ${c.features ?? 0} visitors`,
         `  scored:    ${summary.scored}`,
         `  gate:      ${summary.gate}`,
-        `  published: ${summary.published} canonical records (${c.contractQuarantined ?? 0} quarantined by contract)`,
+        `  published: ${summary.published} canonical records (${c.contractQuarantined ?? 0} quarantined by contract), ${c.publishedOnline ?? 0} online`,
         `  exported:  ${summary.exported} rows`,
-        ...summary.outputs.map((p) => `  output:    ${p}`),
+        ...summary.exports.map((e) => `    ${e.destination.padEnd(16)} ${String(e.rows).padStart(6)} rows${e.location ? `  ${e.location}` : ''}`),
+        `  receivers: Target ${summary.receivers.target.profiles} profiles, Google ${summary.receivers.google.members} members, Meta ${summary.receivers.meta.members} members, webhook ${summary.receivers.webhook.unique} signed messages`,
         ...(summary.report ? [`  report:    ${summary.report}`] : []),
+        `  logs:      ${summary.log}`,
         '  funnel:',
         formatFunnel(status.funnel),
+        formatLiftReport(lift),
         `  Temporal Web UI: ${summary.link}`,
       ].join('\n'),
     );
@@ -76,6 +140,7 @@ export async function runDemo(o: DemoOptions) {
     worker.shutdown();
     await running;
     await connection.close();
+    await servers.close();
   }
 }
 
@@ -85,8 +150,10 @@ export function registerDemoCommand(program: Command): void {
     .description('The main job: dev server + database up, a worker, a generated feed, one cycle end to end.')
     .option('--visitors <n>', 'visitors to generate', '2000')
     .option('--seed <n>', 'generator seed', String(Date.now() % 1_000_000))
+    .option('--days <n>', 'days of feed to generate', '3')
+    .option('--attribution-window <duration>', 'how long measureOutcomes waits before reading the follow-up delivery', '5s')
     .option('--json', 'print one JSON object')
-    .action(async (o: { visitors: string; seed: string; json?: boolean }) => {
-      await runDemo({ visitors: Number(o.visitors), seed: Number(o.seed), json: o.json });
+    .action(async (o: { visitors: string; seed: string; days: string; attributionWindow: string; json?: boolean }) => {
+      await runDemo({ visitors: Number(o.visitors), seed: Number(o.seed), days: Number(o.days), attributionWindow: o.attributionWindow, json: o.json });
     });
 }

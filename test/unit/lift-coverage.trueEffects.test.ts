@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SCENARIOS, trueEffects } from '../../scripts/lift-coverage.ts';
+import { BETA_SCENARIOS, trueEffects } from '../../scripts/lift-coverage.ts';
 import { createRandom } from '../../scripts/seeded-random.ts';
 
 describe('trueEffects', () => {
   it('is πT − πC for p → p + δ(1 − p) with p ~ Beta(a, b), checked by Monte Carlo', () => {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of BETA_SCENARIOS) {
       const rng = createRandom(11);
       const n = 100_000;
       let control = 0;

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_METRICS_PORT, createWorkerMetrics, destinationOf, metricsPort, observeActivity, safeLabel } from '../../workers/metrics.ts';
+
+describe('metricsPort', () => {
+  it('defaults to 9464, takes 0 for any free port, "off" for none, and refuses anything else', () => {
+    expect(metricsPort({})).toBe(DEFAULT_METRICS_PORT);
+    expect(metricsPort({ METRICS_PORT: '' })).toBe(9464);
+    expect(metricsPort({ METRICS_PORT: '0' })).toBe(0);
+    expect(metricsPort({ METRICS_PORT: ' 9100 ' })).toBe(9100);
+    expect(metricsPort({ METRICS_PORT: 'off' })).toBeNull();
+    expect(metricsPort({ METRICS_PORT: 'OFF' })).toBeNull();
+    expect(() => metricsPort({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT="70000" is not a port/);
+    expect(() => metricsPort({ METRICS_PORT: 'abc' })).toThrow(/0-65535/);
+  });
+});
+
+describe('safeLabel and destinationOf', () => {
+  it('keeps plain names and turns anything id-like or long into "other"', () => {
+    expect(safeLabel('google-audience')).toBe('google-audience');
+    expect(safeLabel('collapse.topValueShare')).toBe('collapse.topValueShare');
+    expect(safeLabel('someone@example.com')).toBe('other');
+    expect(safeLabel('x'.repeat(65))).toBe('other');
+    expect(safeLabel(42)).toBe('other');
+    expect(destinationOf('exportDestinationActivity', { destination: 'meta' })).toBe('meta');
+    expect(destinationOf('cartAbandonmentActivity', { entityId: 'v1', activation: { destination: 'cart-offer' } })).toBe('cart-offer');
+    expect(destinationOf('scoreActivity', { runId: 'r' })).toBe('');
+  });
+});
+
+describe('observeActivity', () => {
+  it('ignores malformed results instead of failing the activity', async () => {
+    const m = createWorkerMetrics({ defaultMetrics: false });
+    observeActivity(m, { activity: 'ingestFeedActivity', input: null, seconds: 0.1, result: { records: -5, loaded: 'many', excluded: Number.NaN } });
+    observeActivity(m, { activity: 'gateCycleActivity', input: {}, seconds: 0.1, result: { results: 'no' } });
+    observeActivity(m, { activity: 'scoreActivity', input: {}, seconds: 0.1, result: undefined });
+    const rows = await m.rows.get();
+    expect(rows.values).toEqual([]);
+    const gates = await m.gateOutcomes.get();
+    expect(gates.values).toEqual([]);
+    expect((await m.activityDuration.get()).values.filter((v) => v.metricName === 'scoreflow_activity_duration_seconds_count').map((v) => v.value)).toEqual([1, 1, 1]);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * Prometheus metrics of a worker process, fed by one activity interceptor (no activity knows about
+ * it): every activity is timed and its errors counted, and from the activity's name, input and
+ * small result the interceptor derives rows per stage, gate outcomes and destination delivery
+ * latency. Served as text on GET /metrics, with GET /healthz for the worker's state.
+ *
+ *   scoreflow_rows_total{stage}                            rows through each stage (ingested, loaded, scored, exported, ...)
+ *   scoreflow_destination_rows_total{destination,outcome}  a destination's delivered, added, updated, removed, rejected rows
+ *   scoreflow_gate_outcomes_total{gate,status}             one per gate result; gate="overall" for a gate activity's verdict
+ *   scoreflow_delivery_latency_seconds{destination}        time of one export (or real-time delivery) to a destination
+ *   scoreflow_activity_errors_total{activity,destination}  failed activity attempts; destination="" when none applies
+ *   scoreflow_activity_duration_seconds{activity}          every activity attempt, successful or not
+ *   plus prom-client's default process metrics (CPU, memory, event loop lag, GC) prefixed scoreflow_.
+ *
+ * Labels hold only activity, stage, gate and destination names from code and pipeline config, never
+ * entity, visitor or customer ids: a label value that is not a plain short name becomes "other".
+ *
+ * METRICS_PORT: unset → 9464 (the usual Prometheus exporter port); 0 → a free port picked by the OS
+ * (its URL is logged; for tests and side-by-side workers); "off" → no server. METRICS_HOST defaults
+ * to 0.0.0.0 so Prometheus can scrape from another host. A port already in use is logged and
+ * skipped: metrics never stop a worker from running.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { logger } from '../activities/observability/logger.ts';
+
+export const DEFAULT_METRICS_PORT = 9464;
+
+export interface WorkerMetrics {
+  registry: Registry;
+  rows: Counter<'stage'>;
+  destinationRows: Counter<'destination' | 'outcome'>;
+  gateOutcomes: Counter<'gate' | 'status'>;
+  deliveryLatency: Histogram<'destination'>;
+  activityErrors: Counter<'activity' | 'destination'>;
+  activityDuration: Histogram<'activity'>;
+}
+
+export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): WorkerMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'scoreflow_' });
+  const registers = [registry];
+  return {
+    registry,
+    rows: new Counter({ name: 'scoreflow_rows_total', help: 'Rows through each pipeline stage', labelNames: ['stage'] as const, registers }),
+    destinationRows: new Counter({
+      name: 'scoreflow_destination_rows_total',
+      help: 'Rows per destination and outcome (delivered, added, updated, removed, rejected)',
+      labelNames: ['destination', 'outcome'] as const,
+      registers,
+    }),
+    gateOutcomes: new Counter({ name: 'scoreflow_gate_outcomes_total', help: 'Gate results by gate and status', labelNames: ['gate', 'status'] as const, registers }),
+    deliveryLatency: new Histogram({
+      name: 'scoreflow_delivery_latency_seconds',
+      help: 'Time of one delivery to a destination (an export activity attempt)',
+      labelNames: ['destination'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    activityErrors: new Counter({ name: 'scoreflow_activity_errors_total', help: 'Failed activity attempts', labelNames: ['activity', 'destination'] as const, registers }),
+    activityDuration: new Histogram({
+      name: 'scoreflow_activity_duration_seconds',
+      help: 'Duration of activity attempts',
+      labelNames: ['activity'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// From an activity's name, input and result to metrics.
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** A count from a result field; anything else (missing, negative, NaN) counts nothing. */
+const count = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
+
+const NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+/** A label value from config or code: a short plain name, else "other" (keeps ids and PII out). */
+export function safeLabel(x: unknown): string {
+  return typeof x === 'string' && NAME.test(x) ? x : 'other';
+}
+
+/** The destination an activity works for, from its input; '' when none applies. */
+export function destinationOf(activity: string, input: unknown): string {
+  if (!isObj(input)) return '';
+  if (activity === 'exportDestinationActivity') return safeLabel(input.destination);
+  if (activity === 'cartAbandonmentActivity' && isObj(input.activation)) return safeLabel(input.activation.destination);
+  return '';
+}
+
+function addRows(m: WorkerMetrics, stage: string, n: unknown): void {
+  const v = count(n);
+  if (v > 0) m.rows.inc({ stage }, v);
+}
+
+function gateResults(m: WorkerMetrics, results: unknown): void {
+  if (!Array.isArray(results)) return;
+  for (const r of results) {
+    if (isObj(r) && typeof r.status === 'string') m.gateOutcomes.inc({ gate: safeLabel(r.gate), status: safeLabel(r.status) });
+  }
+}
+
+type Derive = (m: WorkerMetrics, input: Obj, result: Obj) => void;
+
+/** What each activity's result says about rows and gates. Activities not listed are only timed. */
+const DERIVE: Record<string, Derive> = {
+  ingestFeedActivity: (m, _i, r) => {
+    addRows(m, 'ingested', r.records);
+    addRows(m, 'loaded', r.loaded);
+    addRows(m, 'excluded', r.excluded);
+    addRows(m, 'quarantined', r.quarantined);
+  },
+  loadIdentitySourcesActivity: (m, _i, r) => {
+    addRows(m, 'crm_customers', r.crmCustomers);
+    addRows(m, 'cmp_consents', r.cmpConsents);
+  },
+  extractFeaturesActivity: (m, _i, r) => addRows(m, 'featured', r.entities),
+  scoreActivity: (m, _i, r) => {
+    addRows(m, 'scored', r.scored);
+    addRows(m, 'eligible', r.eligible);
+  },
+  gateCycleActivity: (m, _i, r) => {
+    gateResults(m, r.results);
+    if (typeof r.status === 'string') m.gateOutcomes.inc({ gate: 'overall', status: safeLabel(r.status) });
+  },
+  activationDriftActivity: (m, _i, r) => gateResults(m, r.results),
+  publishCanonicalActivity: (m, _i, r) => {
+    addRows(m, 'published', r.published);
+    addRows(m, 'contract_quarantined', r.quarantined);
+    addRows(m, 'holdout_control', r.control);
+  },
+  publishOnlineActivity: (m, _i, r) => {
+    addRows(m, 'published_online', r.written);
+    addRows(m, 'online_quarantined', r.quarantined);
+  },
+  exportDestinationActivity: (m, i, r) => {
+    const destination = safeLabel(r.destination ?? i.destination);
+    addRows(m, 'exported', r.rows);
+    addRows(m, 'rejected', r.rejected);
+    for (const [outcome, n] of [['delivered', r.rows], ['added', r.adds], ['updated', r.updates], ['removed', r.removes], ['rejected', r.rejected]] as const) {
+      const v = count(n);
+      if (v > 0) m.destinationRows.inc({ destination, outcome }, v);
+    }
+  },
+  cartAbandonmentActivity: (m, i, r) => {
+    const destination = isObj(i.activation) ? safeLabel(i.activation.destination) : 'other';
+    if (typeof r.outcome === 'string') {
+      m.rows.inc({ stage: `realtime_${safeLabel(r.outcome)}` });
+      m.destinationRows.inc({ destination, outcome: safeLabel(r.outcome) });
+    }
+  },
+  computeOutcomesActivity: (m, _i, r) => addRows(m, 'outcomes_measured', r.entities),
+};
+
+/** Which activities are deliveries to a destination, timed in scoreflow_delivery_latency_seconds. */
+const DELIVERIES = new Set(['exportDestinationActivity', 'cartAbandonmentActivity']);
+
+/** Records one finished activity attempt. Never throws: a metric must not fail an activity. */
+export function observeActivity(m: WorkerMetrics, o: { activity: string; input: unknown; seconds: number; error?: unknown; result?: unknown }): void {
+  try {
+    const activity = safeLabel(o.activity);
+    const destination = destinationOf(o.activity, o.input);
+    m.activityDuration.observe({ activity }, o.seconds);
+    if (o.error !== undefined) {
+      m.activityErrors.inc({ activity, destination });
+      return;
+    }
+    if (DELIVERIES.has(o.activity) && destination) m.deliveryLatency.observe({ destination }, o.seconds);
+    const derive = DERIVE[o.activity];
+    if (derive && isObj(o.result)) derive(m, isObj(o.input) ? o.input : {}, o.result);
+  } catch (err) {
+    logger().warn({ activity: o.activity, err: (err as Error).message }, 'activity metrics not recorded');
+  }
+}
+
+/** The worker's activity interceptor: times every activity attempt and records it. */
+export function activityMetricsInterceptor(m: WorkerMetrics): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const activity = ctx.info.activityType;
+        const arg = input.args[0];
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        let result: unknown;
+        try {
+          result = await next(input);
+        } catch (error) {
+          observeActivity(m, { activity, input: arg, seconds: seconds(), error: error ?? 'error' });
+          throw error;
+        }
+        observeActivity(m, { activity, input: arg, seconds: seconds(), result });
+        return result;
+      },
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP endpoint.
+
+/** METRICS_PORT as a port, 0 for an OS-chosen one, or null for "off". */
+export function metricsPort(env: Record<string, string | undefined> = process.env): number | null {
+  const raw = env.METRICS_PORT?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_METRICS_PORT;
+  if (/^(off|false|disabled|none)$/i.test(raw)) return null;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`METRICS_PORT=${JSON.stringify(raw)} is not a port; set a number 0-65535 (0 = any free port) or "off"`);
+  }
+  return port;
+}
+
+export interface MetricsServer {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface MetricsServerOptions {
+  port: number;
+  host?: string;
+  /** The worker's state for /healthz: 200 when `ok`, else 503. Defaults to always ok. */
+  health?: () => { ok: boolean; state: string };
+}
+
+/** Serves GET /metrics and GET /healthz. The server never keeps the process alive on its own. */
+export async function startMetricsServer(registry: Registry, opts: MetricsServerOptions): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text))
+        .catch((err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`));
+      return;
+    }
+    if (path === '/healthz') {
+      const h = opts.health?.() ?? { ok: true, state: 'RUNNING' };
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: h.ok, state: h.state }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.unref();
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+  return {
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * The worker's endpoint per METRICS_PORT / METRICS_HOST (or the given port): started, or null when
+ * switched off or when the port is taken (logged; the worker runs on without it).
+ */
+export async function serveWorkerMetrics(
+  registry: Registry,
+  opts: { port?: number | null; host?: string; health?: MetricsServerOptions['health'] } = {},
+): Promise<MetricsServer | null> {
+  const port = opts.port === undefined ? metricsPort() : opts.port;
+  if (port === null) return null;
+  try {
+    const server = await startMetricsServer(registry, { port, host: opts.host ?? process.env.METRICS_HOST ?? '0.0.0.0', health: opts.health });
+    logger().info({ url: server.url }, 'worker metrics served');
+    return server;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    logger().warn({ port, code, err: (err as Error).message }, `worker metrics not served: port ${port} unavailable; set METRICS_PORT to a free port, 0 for any, or "off"`);
+    return null;
+  }
+}

@@ -60,6 +60,8 @@ export interface ActivationRunInput {
   attributionWindow?: string;
   /** Extra inbox for outcome deliveries (defaults to the feed folder). */
   outcomeFeedDir?: string;
+  /** Data-time outcome window in days for measureOutcomes (default: the score's horizon). */
+  outcomeWindowDays?: number;
 }
 
 export interface ActivationRunResult {
@@ -296,13 +298,18 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     }
     state.setCounts({ exported: exportedRows });
 
+    // Activation drift: match and acceptance rates per destination against their trailing average.
+    const drift = await stage('activation-drift', () => acts.activationDriftActivity({ runId: cycleId, pipelinePath: input.pipelinePath }));
+    if (drift === 'aborted') return finish('ABORTED');
+    if (drift.alert) log.warn('activation drift alert', { runId, cycleId, declined: drift.results.filter((r) => r.status !== 'pass').map((r) => `${r.gate}:${r.subject}`) });
+
     const report = await stage('report', () => acts.runReportActivity({ runId: cycleId }));
     if (report !== 'aborted') reportPath = report.path;
 
     if (input.attributionWindow && !rollbackOf) {
       await startChild(measureOutcomes, {
         workflowId: `${runId}.measure`,
-        args: [{ runId, pipelinePath: input.pipelinePath, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox }],
+        args: [{ runId, pipelinePath: input.pipelinePath, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
     }

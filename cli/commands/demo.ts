@@ -74,10 +74,10 @@ export async function runDemo(o: DemoOptions) {
   writeFileSync(pipelinePath, stringify(pipeline));
   log(`[scoreflow] pipeline ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.name} (${d.kind})`).join(', ')}`);
 
-  const { worker, connection } = await createWorker();
+  const { worker, connection, metrics } = await createWorker();
   const running = worker.run();
   try {
-    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes });
+    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes, outcomeWindowDays: 1 });
     const result = run.result!;
     log(`[scoreflow] run ${result.status}; waiting ${o.attributionWindow} (the attribution window) for outcome measurement`);
     const { client, close } = await connectClient();
@@ -140,6 +140,7 @@ export async function runDemo(o: DemoOptions) {
     worker.shutdown();
     await running;
     await connection.close();
+    await metrics?.close();
     await servers.close();
   }
 }

@@ -14,6 +14,7 @@ import { registerModelCommands } from './commands/models.ts';
 import { registerContractsCommands } from './commands/contracts.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSyncCommands } from './commands/sync.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
@@ -28,6 +29,7 @@ registerModelCommands(program);
 registerContractsCommands(program);
 registerIdentityCommands(program);
 registerServeCommand(program);
+registerSyncCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -80,19 +80,26 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   }
   const child = spawn(cli.path, devServerArgs(opts), { stdio, detached: opts.detached ?? false });
   if (opts.detached) child.unref();
-  await waitForPort(opts.port, 60_000, 'Temporal dev server', child);
-  if (!opts.headless) await waitForPort(opts.uiPort ?? 8233, 30_000, 'Temporal Web UI', child);
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForPort(opts.port, 60_000, 'Temporal dev server', child);
+    if (!opts.headless) await waitForPort(opts.uiPort ?? 8233, 30_000, 'Temporal Web UI', child);
+  } catch (err) {
+    // A server that never became ready must not outlive the failed start (and keep its ports).
+    await stop();
+    throw err;
+  }
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.headless ? undefined : `http://127.0.0.1:${opts.uiPort ?? 8233}`,
     child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop,
   };
 }

@@ -316,24 +316,30 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
 
     await acts.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'COMPLETED', stage: 'done', counts: state.view.counts });
 
-    // Stay open for a rollback during the rollback window.
-    const windowMs = input.rollbackWindow ? durationMs(input.rollbackWindow) : 0;
-    if (!state.pendingRollback && windowMs > 0) {
-      state.acceptingRollback = true;
-      state.view.stage = 'rollback-window';
-      await condition(() => state.pendingRollback !== null || state.aborted !== null, windowMs);
-    }
-    const rb = state.pendingRollback;
-    state.pendingRollback = null;
-    if (rb && !state.aborted) {
-      await flushAudit();
-      const ok = await applyRollback(rb.to, rb.operator, rb.reason, snapshotId);
-      if (ok) {
-        rollbackOf = cycleId;
-        cycleId = `${runId}.rollback-${++cycleNo}`;
-        target = rb.to;
-        continue;
+    // Stay open for a rollback during the rollback window. A rollback to an invalid target is refused
+    // (listed in `status`) and the window stays open for a valid one until it ends.
+    const windowEnds = Date.now() + (input.rollbackWindow ? durationMs(input.rollbackWindow) : 0);
+    let accepted: RollbackTarget | null = null;
+    for (;;) {
+      if (!state.pendingRollback && !state.aborted && Date.now() < windowEnds) {
+        state.acceptingRollback = true;
+        state.view.stage = 'rollback-window';
+        await condition(() => state.pendingRollback !== null || state.aborted !== null, windowEnds - Date.now());
       }
+      const rb = state.pendingRollback;
+      state.pendingRollback = null;
+      if (!rb || state.aborted) break;
+      await flushAudit();
+      if (await applyRollback(rb.to, rb.operator, rb.reason, snapshotId)) {
+        accepted = rb.to;
+        break;
+      }
+    }
+    if (accepted) {
+      rollbackOf = cycleId;
+      cycleId = `${runId}.rollback-${++cycleNo}`;
+      target = accepted;
+      continue;
     }
     state.acceptingRollback = false;
     return finish('COMPLETED', reportPath);

@@ -13,7 +13,7 @@ import { logger } from '../observability/logger.ts';
 import { heartbeat, lastHeartbeat } from '../run/heartbeat.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
 import { buildDesiredRows } from './desired-rows.ts';
-import { canonicalJson, loadPlan, loadSyncState, planCounts, planSync, runSync, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
+import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, runSync, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
 import type { ExportResult } from './export-activity.ts';
 import { loadRunRecords } from './export-activity.ts';
 
@@ -57,14 +57,28 @@ export interface SyncPreview {
   kind: string;
   counts: Record<keyof SyncPlan, number>;
   identity: { matchRate: number; matched: number; unmatched: number; ambiguous: number } | null;
-  /** Rows that would be sent, in send order: entity, op and why (never identifiers). */
-  rows: { entityId: string; op: 'upsert' | 'remove'; reason: string; digest: string }[];
+  /**
+   * Rows that would be sent, in send order (the sync engine's chunk order: removes, then upserts):
+   * entity, op, why, the payload exactly as the adapter receives it, and the digest of payload and
+   * identifiers. Identifiers themselves are never shown, only which kinds the row carries.
+   */
+  rows: { entityId: string; op: 'upsert' | 'remove'; reason: string; digest: string; payload: Record<string, unknown>; identifierKinds: string[] }[];
   /** True when the run already stored its plan: this is exactly what it sends (or sent). */
   stored: boolean;
 }
 
 function planRows(plan: SyncPlan): SyncPreview['rows'] {
-  return [...plan.removes, ...plan.retries, ...plan.adds, ...plan.updates].map((r) => ({ entityId: r.entityId, op: r.op, reason: r.reason, digest: r.digest }));
+  // One chunk per operation: the same order executeSync sends in, whatever the chunk size.
+  return chunkPlan(plan, Number.MAX_SAFE_INTEGER).flatMap((c) =>
+    c.rows.map((r) => ({
+      entityId: r.entityId,
+      op: r.op,
+      reason: r.reason,
+      digest: r.digest,
+      payload: r.payload,
+      identifierKinds: Object.keys(r.identifiers).filter((k) => r.identifiers[k] !== undefined).sort(),
+    })),
+  );
 }
 
 /** What a sync of this run would send, computed exactly as the export computes it, without sending. */

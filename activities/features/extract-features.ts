@@ -1,7 +1,8 @@
 /**
- * Feature extraction: one SQL statement turns the hits of the lookback window into one row of
- * features per visitor, stored under a feature snapshot id. The snapshot id is derived from its
- * inputs, so extracting twice reuses the snapshot instead of writing it again.
+ * Feature extraction: one SQL statement turns the hits of the lookback window, in the report suites
+ * the snapshot's deliveries come from, into one row of features per visitor, stored under a feature
+ * snapshot id. The snapshot id is derived from its inputs, so extracting twice reuses the snapshot
+ * instead of writing it again.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -30,10 +31,13 @@ export function snapshotIdFor(deliveryIds: string[], asOf: string, lookbackDays:
   return `fs_${FEATURE_SET_VERSION.replaceAll('.', '_')}_${digest.slice(0, 16)}`;
 }
 
+// Only hits of the report suites of the snapshot's deliveries ($4): other pipelines' feeds in the
+// same database never leak visitors or hits into this snapshot.
 const FEATURE_SQL = `
 WITH hits AS (
   SELECT h.* FROM feed_hit h
   WHERE h.hit_time_gmt > $2::bigint - $3::bigint * 86400 AND h.hit_time_gmt <= $2::bigint
+    AND h.delivery_id IN (SELECT delivery_id FROM feed_delivery WHERE rsid IN (SELECT rsid FROM feed_delivery WHERE delivery_id = ANY($4::text[])))
 ),
 visits AS (
   SELECT visitor_id, visit_num, visit_start_time_gmt,
@@ -116,7 +120,7 @@ export async function extractFeatures(input: ExtractFeaturesInput, pool: pg.Pool
        VALUES ($1, $2, $3, $4, $5, $6, 0)`,
       [snapshotId, FEATURE_SET_NAME, FEATURE_SET_VERSION, input.deliveryIds, asOf, input.lookbackDays],
     );
-    const inserted = await client.query(FEATURE_SQL, [snapshotId, asOfSeconds, input.lookbackDays]);
+    const inserted = await client.query(FEATURE_SQL, [snapshotId, asOfSeconds, input.lookbackDays, input.deliveryIds]);
     const entities = inserted.rowCount ?? 0;
     await client.query('UPDATE feature_snapshot SET entities = $2 WHERE snapshot_id = $1', [snapshotId, entities]);
     return { snapshotId, featureSetVersion: FEATURE_SET_VERSION, asOf, entities, reused: false };

@@ -5,6 +5,8 @@
  *
  * Baseline rule: the latest activation_run of the same pipeline with status 'COMPLETED' (published
  * and exported, whether its gate passed, warned, or an operator approved it), other than this run.
+ * A rollback cycle's baseline is the latest such run scored by the model it rolls back to (none: the
+ * drift gates are skipped), not the cycle it replaces.
  * Its scores come from scored_entity if still staged, else from its activation_record rows; its
  * features from its feature snapshot. Previous cycle (volume) defaults to the baseline run.
  */

@@ -24,11 +24,18 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The latest COMPLETED run of the pipeline other than this one: the accepted baseline. */
+/**
+ * The latest COMPLETED run of the pipeline other than this one: the accepted baseline. A rollback
+ * cycle's baseline is the latest COMPLETED run scored by the model (or policy) it rolls back to, never
+ * the cycle it replaces: the change of model is the operator's decision, not drift.
+ */
 export async function findBaselineRun(db: Queryable, pipeline: string, runId: string): Promise<string | null> {
   const { rows } = await db.query<{ run_id: string }>(
-    `SELECT run_id FROM activation_run WHERE pipeline = $1 AND status = 'COMPLETED' AND run_id <> $2
-     ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+    `SELECT b.run_id FROM activation_run b LEFT JOIN activation_run c ON c.run_id = $2
+     WHERE b.pipeline = $1 AND b.status = 'COMPLETED' AND b.run_id <> $2
+       AND (c.rollback_of IS NULL OR (b.model_name IS NOT DISTINCT FROM c.model_name AND b.model_version IS NOT DISTINCT FROM c.model_version
+                                      AND b.decision_policy IS NOT DISTINCT FROM c.decision_policy))
+     ORDER BY b.started_at DESC, b.run_id DESC LIMIT 1`,
     [pipeline, runId],
   );
   return rows[0]?.run_id ?? null;

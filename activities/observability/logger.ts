@@ -1,8 +1,11 @@
 /**
  * The one pino logger. Identifiers and PII are redacted by configuration (redact paths), so no call
- * site has to remember. Child loggers carry run, batch and destination ids.
+ * site has to remember. Child loggers carry run, batch and destination ids; and, by configuration
+ * too, every line logged inside a Temporal activity names its workflow (the run, or an export child
+ * `<run>.export.<destination>`) and activity, so even code that knows no run id is attributable.
  */
 import pino, { type Logger } from 'pino';
+import { asyncLocalStorage } from '@temporalio/activity';
 
 /** Keys whose values are identifiers or personal data, wherever they appear (two levels deep). */
 export const REDACTED_KEYS = [
@@ -15,12 +18,19 @@ export function redactPaths(keys = REDACTED_KEYS): string[] {
   return keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 }
 
+/** `{ temporal: { workflowId, activity, attempt } }` inside an activity; `{}` elsewhere (CLI, servers, tests). */
+export function activityFields(): { temporal?: { workflowId?: string; activity: string; attempt: number } } {
+  const info = asyncLocalStorage.getStore()?.info;
+  return info ? { temporal: { workflowId: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt } } : {};
+}
+
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream; base?: Record<string, unknown> } = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: 'scoreflow', ...(options.base ?? {}) },
       redact: { paths: redactPaths(), censor: '[redacted]' },
+      mixin: activityFields,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? pino.destination({ dest: process.env.SCOREFLOW_LOG_FILE ?? 2, sync: false }),

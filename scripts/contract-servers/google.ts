@@ -11,7 +11,10 @@
  * - an add whose member lacks CONSENT_GRANTED for adUserData and adPersonalization → 400; removes
  *   need no consent;
  * - more than `rateLimit.requests` requests in `rateLimit.windowMs` → 429 RESOURCE_EXHAUSTED with
- *   Retry-After; `failures` / `failNext()` answer 429 or 503 for the next N requests;
+ *   Retry-After; `failures` / `failNext()` answer 429 or 503 for the next N requests (queued in call
+ *   order, so `failNext(2, 429)` then `failNext(1, 503)` answers 429, 429, 503);
+ * - `latencyMs` / `setLatency()` delay every answer, as a slow API does (the request is still applied
+ *   when the client has gone away meanwhile);
  * - `Idempotency-Key`: a key seen before with the same body answers the first response again without
  *   applying it (counted in `duplicates`); with a different body → 422;
  * - membership per audience (productDestinationId): a member is known by its email hash, phone hash
@@ -44,6 +47,8 @@ export interface GoogleServerOptions {
   rateLimit?: { requests: number; windowMs?: number };
   failures?: GoogleServerFailures;
   maxMembers?: number;
+  /** Every request waits this long before it is handled. */
+  latencyMs?: number;
 }
 
 export interface GoogleServerCounts {
@@ -80,6 +85,8 @@ export interface RunningGoogleServer {
   /** Whether an audience holds a member with this email hash. */
   hasEmail(audienceId: string, sha256: string): boolean;
   failNext(count: number, status?: 429 | 503, retryAfterSeconds?: number): void;
+  /** From now on every request waits `ms` before it is handled. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -119,7 +126,12 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   const token = options.token ?? 'google-test-token';
   const maxMembers = options.maxMembers ?? GOOGLE_MAX_MEMBERS_PER_REQUEST;
   const windowMs = options.rateLimit?.windowMs ?? 60_000;
-  const failures = { status: options.failures?.status ?? 429, count: options.failures?.count ?? 0, retryAfterSeconds: options.failures?.retryAfterSeconds ?? 1 };
+  const failures: { status: 429 | 503; retryAfterSeconds: number }[] = [];
+  const queueFailures = (count: number, status: 429 | 503, retryAfterSeconds: number) => {
+    for (let i = 0; i < count; i++) failures.push({ status, retryAfterSeconds });
+  };
+  queueFailures(options.failures?.count ?? 0, options.failures?.status ?? 429, options.failures?.retryAfterSeconds ?? 1);
+  let latencyMs = options.latencyMs ?? 0;
   const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersRemoved: 0 };
   const deliveries: GoogleDelivery[] = [];
   const byKey = new Map<string, { bodySha: string; response: { requestId: string } }>();
@@ -135,13 +147,14 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
 
   const handle = (operation: 'ingest' | 'remove') => async (req: FastifyRequest, reply: FastifyReply) => {
     counts.requests++;
-    if (failures.count > 0) {
-      failures.count--;
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const failure = failures.shift();
+    if (failure) {
       counts.throttled++;
-      const status = failures.status;
+      const status = failure.status;
       return reply
         .code(status)
-        .header('retry-after', String(failures.retryAfterSeconds))
+        .header('retry-after', String(failure.retryAfterSeconds))
         .send(status === 429 ? googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (injected).') : googleError(503, 'UNAVAILABLE', 'The service is currently unavailable (injected).'));
     }
     if (options.rateLimit) {
@@ -238,10 +251,9 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     received: () => [...deliveries],
     membership: (id) => audiences.get(id).size,
     hasEmail: (id, sha) => audiences.get(id).has(`email:${sha}`),
-    failNext: (count, status = 429, retryAfterSeconds = 1) => {
-      failures.count += count;
-      failures.status = status;
-      failures.retryAfterSeconds = retryAfterSeconds;
+    failNext: (count, status = 429, retryAfterSeconds = 1) => queueFailures(count, status, retryAfterSeconds),
+    setLatency: (ms) => {
+      latencyMs = ms;
     },
     close: () => app.close(),
   };

@@ -11,7 +11,9 @@
  *   → 400 code 100, naming paths, never values;
  * - more than `rateLimit.requests` in `rateLimit.windowMs` → HTTP 400 code 80003 (the Custom
  *   Audience rate limit, is_transient); `failures` / `failNext()` answer 429 (code 4) or 503
- *   (code 2) for the next N requests, with Retry-After;
+ *   (code 2) for the next N requests, with Retry-After (queued in call order);
+ * - `latencyMs` / `setLatency()` delay every answer, as a slow API does (the request is still applied
+ *   when the client has gone away meanwhile);
  * - dedupe by session: the same (method, audience, session_id, batch_seq) with the same body answers
  *   the first response again without applying it (`duplicates`); with a different body → 400;
  * - membership per audience: a record is known by its EMAIL, PHONE, EXTERN_ID, MADID, or the
@@ -37,6 +39,8 @@ export interface MetaServerOptions {
   rateLimit?: { requests: number; windowMs?: number };
   failures?: MetaServerFailures;
   maxRecords?: number;
+  /** Every request waits this long before it is handled. */
+  latencyMs?: number;
 }
 
 export interface MetaServerCounts {
@@ -72,6 +76,8 @@ export interface RunningMetaServer {
   membership(audienceId: string): number;
   hasEmail(audienceId: string, sha256: string): boolean;
   failNext(count: number, status?: 429 | 503, retryAfterSeconds?: number): void;
+  /** From now on every request waits `ms` before it is handled. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -104,7 +110,12 @@ export async function startMetaServer(options: MetaServerOptions = {}): Promise<
   const token = options.token ?? 'meta-test-token';
   const maxRecords = options.maxRecords ?? META_MAX_RECORDS_PER_REQUEST;
   const windowMs = options.rateLimit?.windowMs ?? 60_000;
-  const failures = { status: options.failures?.status ?? 429, count: options.failures?.count ?? 0, retryAfterSeconds: options.failures?.retryAfterSeconds ?? 1 };
+  const failures: { status: 429 | 503; retryAfterSeconds: number }[] = [];
+  const queueFailures = (count: number, status: 429 | 503, retryAfterSeconds: number) => {
+    for (let i = 0; i < count; i++) failures.push({ status, retryAfterSeconds });
+  };
+  queueFailures(options.failures?.count ?? 0, options.failures?.status ?? 429, options.failures?.retryAfterSeconds ?? 1);
+  let latencyMs = options.latencyMs ?? 0;
   const counts: MetaServerCounts = { requests: 0, accepted: 0, adds: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, recordsAdded: 0, recordsRemoved: 0 };
   const deliveries: MetaDelivery[] = [];
   const bySession = new Map<string, { bodySha: string; response: Record<string, unknown> }>();
@@ -120,13 +131,14 @@ export async function startMetaServer(options: MetaServerOptions = {}): Promise<
 
   const handle = async (req: FastifyRequest<{ Params: { version: string; audienceId: string }; Querystring: { access_token?: string } }>, reply: FastifyReply) => {
     counts.requests++;
-    if (failures.count > 0) {
-      failures.count--;
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const failure = failures.shift();
+    if (failure) {
       counts.throttled++;
-      const status = failures.status;
+      const status = failure.status;
       return reply
         .code(status)
-        .header('retry-after', String(failures.retryAfterSeconds))
+        .header('retry-after', String(failure.retryAfterSeconds))
         .send(status === 429 ? metaError('(#4) Application request limit reached', 4, { is_transient: true }) : metaError('Service temporarily unavailable', 2, { is_transient: true }));
     }
     if (options.rateLimit) {
@@ -205,10 +217,9 @@ export async function startMetaServer(options: MetaServerOptions = {}): Promise<
     received: () => [...deliveries],
     membership: (id) => audiences.get(id).size,
     hasEmail: (id, sha) => audiences.get(id).has(`EMAIL:${sha}`),
-    failNext: (count, status = 429, retryAfterSeconds = 1) => {
-      failures.count += count;
-      failures.status = status;
-      failures.retryAfterSeconds = retryAfterSeconds;
+    failNext: (count, status = 429, retryAfterSeconds = 1) => queueFailures(count, status, retryAfterSeconds),
+    setLatency: (ms) => {
+      latencyMs = ms;
     },
     close: () => app.close(),
   };

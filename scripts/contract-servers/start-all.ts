@@ -31,6 +31,7 @@ export interface ContractServerOptions {
   target?: TargetServerOptions;
   google?: GoogleServerOptions;
   meta?: MetaServerOptions;
+  webhook?: { latencyMs?: number };
   /** Suffix for env var names and NATS names, so parallel tests do not share them. */
   tag?: string;
 }
@@ -42,7 +43,7 @@ export async function startContractServers(opts: ContractServerOptions = {}): Pr
   const google = await startGoogleServer(opts.google);
   const meta = await startMetaServer(opts.meta);
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  const webhook = await startWebhookReceiver({ secret: webhookSecret });
+  const webhook = await startWebhookReceiver({ secret: webhookSecret, ...opts.webhook });
   const env: Record<string, string> = {
     [`SF_TARGET_TOKEN_${tag}`]: targetToken,
     [`SF_GOOGLE_TOKEN_${tag}`]: google.token,

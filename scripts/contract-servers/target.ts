@@ -17,6 +17,10 @@
  * - the answer carries a batchStatus URL; polling it answers `incomplete` for the first
  *   `incompletePolls` (1) polls and `complete` afterwards (`stuck` for injected stuck batches), with
  *   consumedCount, successfulUpdates, failedUpdates, profilesNotFound when `showDetails=true`.
+ * - Every accepted batch keeps the rows it applied (`applied`: id, attributes, whether it created the
+ *   profile), so a test can count the adds, updates and clears each file carried.
+ * - `latencyMs` / `setLatency()` delay every bulk call, as a slow API does (a file whose client went
+ *   away meanwhile is still applied).
  * - Idempotency: real Target ignores an `Idempotency-Key` header. This server remembers it: the same
  *   key with the same body answers the first batch's response again without applying it twice
  *   (counted in `duplicateBatches`); the same key with a different body is refused with 422.
@@ -51,6 +55,8 @@ export interface TargetServerOptions {
   maxGetBytes?: number;
   maxPostBytes?: number;
   failures?: TargetServerFailures;
+  /** Every bulk call (upload, status poll) waits this long before it is handled. */
+  latencyMs?: number;
 }
 
 export interface TargetBatch {
@@ -66,6 +72,8 @@ export interface TargetBatch {
   profilesNotFound: number;
   stuck: boolean;
   polls: number;
+  /** The rows this batch applied, in file order (none when stuck). */
+  applied: { id: string; attrs: Record<string, string>; created: boolean }[];
   idempotencyKey?: string;
   response: string;
   bodySha256: string;
@@ -91,6 +99,8 @@ export interface RunningTargetServer {
   batches: Map<string, TargetBatch>;
   /** Adds failures for the next calls. */
   inject(f: TargetServerFailures): void;
+  /** From now on every bulk call waits `ms` before it is handled. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +134,8 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   const maxPostBytes = options.maxPostBytes ?? 60 * 1024;
   const incompletePolls = options.incompletePolls ?? 1;
   const failures: Required<TargetServerFailures> = { throttle: 0, serverError: 0, stuck: 0, ...options.failures };
+  let latencyMs = options.latencyMs ?? 0;
+  const slow = () => (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : undefined);
 
   const counts: TargetServerCounts = { batchUpdates: 0, batchStatusPolls: 0, singleUpdates: 0, singleNotFound: 0, throttled: 0, rejected: 0, duplicateBatches: 0 };
   const profiles = new Map<string, Record<string, string>>();
@@ -218,6 +230,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     let successfulUpdates = 0;
     let failedUpdates = 0;
     let profilesNotFound = 0;
+    const applied: TargetBatch['applied'] = [];
     if (!stuck) {
       const store = idColumn === 'thirdPartyId' ? profiles : pcProfiles;
       for (const u of updates) {
@@ -232,6 +245,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
           continue;
         }
         store.set(u.id, { ...existing, ...u.attrs });
+        applied.push({ id: u.id, attrs: u.attrs, created: !existing });
         successfulUpdates++;
       }
     }
@@ -249,10 +263,12 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
       profilesNotFound,
       stuck,
       polls: 0,
+      applied,
     };
   }
 
   async function batchUpdate(req: FastifyRequest<{ Params: { client: string } }>, reply: FastifyReply, version: 'v1' | 'v2') {
+    await slow();
     if (!authorized(req)) return refuse(reply, 401, 'Unauthorized');
     if (!admitBulkCall(reply)) return reply;
     counts.batchUpdates++;
@@ -285,7 +301,8 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   app.post<{ Params: { client: string } }>('/m2/:client/v2/profile/batchUpdate', (req, reply) => batchUpdate(req, reply, 'v2'));
   app.post<{ Params: { client: string } }>('/m2/:client/profile/batchUpdate', (req, reply) => batchUpdate(req, reply, 'v1'));
 
-  app.get<{ Params: { client: string }; Querystring: { batchId?: string; showDetails?: string } }>('/m2/:client/profile/batchStatus', (req, reply) => {
+  app.get<{ Params: { client: string }; Querystring: { batchId?: string; showDetails?: string } }>('/m2/:client/profile/batchStatus', async (req, reply) => {
+    await slow();
     if (!authorized(req)) return refuse(reply, 401, 'Unauthorized');
     if (!admitBulkCall(reply)) return reply;
     counts.batchStatusPolls++;
@@ -355,6 +372,9 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
       failures.throttle += f.throttle ?? 0;
       failures.serverError += f.serverError ?? 0;
       failures.stuck += f.stuck ?? 0;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     close: () => app.close(),
   };

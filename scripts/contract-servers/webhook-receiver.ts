@@ -5,6 +5,8 @@
  * webhook-id: the first delivery of an id is applied, later ones are counted as duplicates and
  * acknowledged with 200. `injectFailures(n, status)` makes the next n requests answer 429 or 503
  * with Retry-After before any verification, as a rate limiter in front of a consumer would.
+ * `latencyMs` / `setLatency(ms)` make every answer that slow (a request whose client went away
+ * meanwhile is still applied, as a real consumer would).
  * Standalone: `WEBHOOK_SECRET=whsec_... node --import tsx scripts/contract-servers/webhook-receiver.ts`.
  */
 import { pathToFileURL } from 'node:url';
@@ -31,10 +33,12 @@ export interface RunningWebhookReceiver {
   injectFailures(n: number, status?: 429 | 503, retryAfterSeconds?: number): void;
   /** The next n requests answer `status` (a 4xx) with `reason` as the body, after verification. */
   injectRejections(n: number, status: number, reason: string): void;
+  /** From now on every request waits `ms` before it is handled. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(options: { secret: string; port?: number; host?: string; path?: string }): Promise<RunningWebhookReceiver> {
+export async function startWebhookReceiver(options: { secret: string; port?: number; host?: string; path?: string; latencyMs?: number }): Promise<RunningWebhookReceiver> {
   const wh = new Webhook(options.secret);
   const path = options.path ?? '/webhooks';
   const counts: WebhookReceiverCounts = { requests: 0, verified: 0, badSignature: 0, unique: 0, duplicates: 0, injected: 0 };
@@ -42,13 +46,15 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
   const deliveries = new Map<string, number>();
   const failures: { status: number; retryAfter: number }[] = [];
   const rejections: { status: number; reason: string }[] = [];
+  let latencyMs = options.latencyMs ?? 0;
 
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.post(path, (req, reply) => {
+  app.post(path, async (req, reply) => {
     counts.requests++;
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const failure = failures.shift();
     if (failure) {
       counts.injected++;
@@ -88,6 +94,9 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
     },
     injectRejections(n, status, reason) {
       for (let i = 0; i < n; i++) rejections.push({ status, reason });
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     close: () => app.close(),
   };

@@ -1,7 +1,9 @@
 /**
  * One Temporal dev server and one migrated PostgreSQL database per test run.
  * The server is the real `temporal server start-dev` (built from the Go module proxy when absent),
- * on free ports, headless, in-memory. Tests reach it through TEMPORAL_ADDRESS.
+ * on free ports, in-memory, with its Web UI on a port of its own (the browser test drives it).
+ * Tests reach it through TEMPORAL_ADDRESS and TEMPORAL_UI_URL. A TEMPORAL_ADDRESS set before the
+ * run points the tests at that server instead; its Web UI is then TEMPORAL_UI_URL, if set.
  */
 import type { TestProject } from 'vitest/node';
 import { createServer } from 'node:net';
@@ -9,6 +11,9 @@ import { migrate, closePools, recreateDatabase } from '../../activities/store/db
 import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
 
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow_test';
+
+/** Tries with fresh ports this often: another process may take a free port before the server binds it. */
+const START_ATTEMPTS = 3;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -18,6 +23,27 @@ function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+async function twoFreePorts(): Promise<[number, number]> {
+  for (;;) {
+    const [a, b] = await Promise.all([freePort(), freePort()]);
+    if (a !== b) return [a, b];
+  }
+}
+
+/** The dev server with its Web UI, on free ports; retried with new ports when a start fails. */
+async function startServerWithUi(): Promise<RunningDevServer> {
+  const errors: string[] = [];
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const [port, uiPort] = await twoFreePorts();
+    try {
+      return await startDevServer({ port, uiPort, headless: false });
+    } catch (err) {
+      errors.push(`attempt ${attempt} (ports ${port}, ${uiPort}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new Error(`could not start the Temporal dev server with its Web UI:\n${errors.join('\n')}`);
 }
 
 let server: RunningDevServer | undefined;
@@ -31,12 +57,14 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', databaseUrl);
 
   let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
+  let temporalUiUrl = temporalAddress ? (process.env.TEMPORAL_UI_URL ?? '') : '';
   if (!temporalAddress && process.env.SCOREFLOW_NO_TEMPORAL !== '1') {
-    const port = await freePort();
-    server = await startDevServer({ port, headless: true });
+    server = await startServerWithUi();
     temporalAddress = server.address;
+    temporalUiUrl = server.uiUrl ?? '';
   }
   project.provide('temporalAddress', temporalAddress);
+  project.provide('temporalUiUrl', temporalUiUrl);
 }
 
 export async function teardown(): Promise<void> {
@@ -47,5 +75,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     temporalAddress: string;
+    /** Base URL of the dev server's Web UI, e.g. http://127.0.0.1:41234; '' when there is none. */
+    temporalUiUrl: string;
   }
 }

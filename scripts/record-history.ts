@@ -1,0 +1,167 @@
+/**
+ * Records activationRun histories for the replay tests (test/replay/activation-run.replay.test.ts):
+ * a headless dev server on a free port, a fresh `scoreflow_record_history_test` database, a real
+ * worker with the real activities, a small generated feed, and two runs driven through their
+ * operator messages. Each run's history is written in the JSON form the Temporal CLI and Web UI
+ * export.
+ *
+ *   activation-run-rollback  v2 cycle → rollback window → rollback to a version that does not exist
+ *                            (refused) → rollback to 1.0.0 → rollback cycle → window ends
+ *   activation-run-paused    pause → resume → v2 cycle → rollback to the rules → the collapse gate
+ *                            fails → approve → rules cycle → window ends
+ *
+ *   node --import tsx scripts/record-history.ts [--out test/replay/histories]
+ *
+ * Re-record after an intentional, versioned change to activationRun (and keep the old histories when
+ * running workflows may still replay them).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { statusQuery, type RunStatusView } from '../workflows/messages.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { out: { type: 'string', default: join(REPO, 'test', 'replay', 'histories') } } });
+const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow_record_history_test';
+process.env.DATABASE_URL = DATABASE_URL;
+process.env.LOG_LEVEL ??= 'warn';
+const work = mkdtempSync(join(tmpdir(), 'scoreflow-record-history-'));
+process.env.SCOREFLOW_REPORT_DIR = join(work, 'reports');
+
+// Imported after the environment is set: the worker and the activities read it.
+const { closePools, migrate, recreateDatabase } = await import('../activities/store/db.ts');
+const { startDevServer } = await import('./dev-server.ts');
+const { generateFeed } = await import('../activities/feed/generator.ts');
+const { registerModelFile, promoteModel } = await import('../activities/scoring/model-operations.ts');
+const { createWorker } = await import('../workers/worker.ts');
+
+const log = (line: string) => process.stderr.write(`[record-history] ${line}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no free port'))));
+    });
+  });
+}
+
+async function until(handle: WorkflowHandle, what: string, ok: (s: RunStatusView) => boolean): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const s = await handle.query(statusQuery).catch(() => undefined);
+    if (s && ok(s)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${handle.workflowId}: not ${what} within 120 s`);
+}
+
+function pipelineFile(name: string, inbox: string): string {
+  const path = join(work, `${name}.yaml`);
+  writeFileSync(
+    path,
+    stringify({
+      name,
+      inbox,
+      feed: { customerIdColumn: 'post_evar3', crmExtract: 'crm_extract.csv', maxQuarantineShare: 0.01 },
+      consent: { source: 'feed_column', column: 'post_evar5', separator: '|' },
+      features: { lookbackDays: 30 },
+      model: { name: 'purchase-propensity' },
+      fallbackPolicy: join(REPO, 'models/rules/fallback-1.0.0.json'),
+      scoring: {
+        semantics: { kind: 'probability', outcome: 'purchase', horizon_days: 7 },
+        segments: [
+          { id: 'high_intent', minScore: 0.5 },
+          { id: 'warm', minScore: 0.2 },
+          { id: 'cold', minScore: 0 },
+        ],
+        eligibility: { minScore: 0.05, requireConsent: 'personalization' },
+        topN: 3,
+      },
+      holdout: { experimentKey: `${name}-exp`, controlShare: 0.1 },
+      destinations: [{ name: 'outbox', kind: 'file', outbox: join(work, 'outbox'), formats: ['csv', 'jsonl'], filter: { consentPurpose: 'personalization', requireEligible: true } }],
+      online: { enabled: false },
+    }),
+  );
+  return path;
+}
+
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+async function feed(name: string, seed: number): Promise<string> {
+  const inbox = join(work, name);
+  await generateFeed({ visitors: 300, days: 2, seed, out: inbox, rsid: name, startDate: isoDay(Date.now() - 2 * 86_400_000) });
+  return inbox;
+}
+
+async function save(client: Client, workflowId: string, file: string): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, `${file}.json`), `${historyToJSON(history)}\n`);
+  log(`${file}.json: ${history.events?.length ?? 0} events`);
+}
+
+await recreateDatabase(DATABASE_URL);
+await migrate(DATABASE_URL);
+await registerModelFile(join(REPO, 'models/purchase-propensity/1.0.0-logreg.json'));
+await registerModelFile(join(REPO, 'models/purchase-propensity/2.0.0-xgboost.json'));
+await promoteModel('purchase-propensity', '2.0.0', 'record replay histories', 'record-history');
+
+const server = await startDevServer({ port: await freePort(), headless: true });
+const taskQueue = 'replay-gen';
+const { worker, connection: workerConnection } = await createWorker({ address: server.address, taskQueue, metricsPort: null });
+const running = worker.run();
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+try {
+  // A rollback during the window: first to a version that does not exist, then to 1.0.0.
+  {
+    const inbox = await feed('recordrollback', 11);
+    const workflowId = 'replay.activation-run.rollback';
+    const handle = await client.workflow.start('activationRun', {
+      taskQueue,
+      workflowId,
+      args: [{ pipelinePath: pipelineFile('record-rollback', inbox), feedDir: inbox, pauseTimeout: '1m', rollbackWindow: '5s' }],
+    });
+    await until(handle, 'in its rollback window', (s) => s.stage === 'rollback-window');
+    await handle.signal('rollback', { to: { modelVersion: '9.9.9' }, reason: 'typo in the version', operator: 'record-history' });
+    await until(handle, 'refusing the rollback', (s) => s.rejectedSignals.length > 0);
+    await handle.signal('rollback', { to: { modelVersion: '1.0.0' }, reason: 'v2 over-targets new visitors', operator: 'record-history' });
+    const result = await handle.result();
+    if (result.status !== 'COMPLETED' || result.cycles.length !== 2) throw new Error(`${workflowId}: ${JSON.stringify(result)}`);
+    await save(client, workflowId, 'activation-run-rollback');
+  }
+  // Pause and resume, then a rollback to the rules that the collapse gate stops until approved.
+  {
+    const inbox = await feed('recordpaused', 12);
+    const workflowId = 'replay.activation-run.paused';
+    const handle = await client.workflow.start('activationRun', {
+      taskQueue,
+      workflowId,
+      args: [{ pipelinePath: pipelineFile('record-paused', inbox), feedDir: inbox, pauseTimeout: '1m', rollbackWindow: '5s' }],
+    });
+    await handle.signal('pause', { operator: 'record-history', reason: 'CRM extract looks late' });
+    await until(handle, 'paused', (s) => s.status === 'PAUSED');
+    await handle.signal('resume', { operator: 'record-history', reason: 'extract arrived' });
+    await until(handle, 'in its rollback window', (s) => s.stage === 'rollback-window');
+    await handle.signal('rollback', { to: { policy: 'rules' }, reason: 'both models suspect', operator: 'record-history' });
+    await until(handle, 'paused at the gate', (s) => s.status === 'PAUSED' && s.stage === 'gate');
+    await handle.signal('approve', { operator: 'record-history', reason: 'rules are coarse by design' });
+    const result = await handle.result();
+    if (result.status !== 'COMPLETED' || result.cycles.length !== 2) throw new Error(`${workflowId}: ${JSON.stringify(result)}`);
+    await save(client, workflowId, 'activation-run-paused');
+  }
+} finally {
+  worker.shutdown();
+  await running;
+  await workerConnection.close();
+  await connection.close();
+  await server.stop();
+  await closePools();
+}

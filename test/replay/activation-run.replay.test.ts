@@ -1,0 +1,53 @@
+/**
+ * Replays committed histories of activationRun (recorded on a dev server with a real worker by
+ * scripts/record-history.ts: a rollback window with a refused and an accepted rollback; a run paused
+ * and resumed, rolled back to the rules and approved past a failed gate) against the workflows the
+ * worker bundles, so a change that breaks determinism fails here before it breaks running workflows.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOWS_PATH } from '../../workers/worker.ts';
+
+interface HistoryEvent {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  workflowExecutionSignaledEventAttributes?: { signalName: string };
+}
+
+/** The JSON form Temporal's CLI and Web UI export; runReplayHistory converts it. */
+const history = (name: string) => JSON.parse(readFileSync(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')) as { events: HistoryEvent[] };
+
+const signals = (h: { events: HistoryEvent[] }) => h.events.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []);
+
+describe('activationRun replay', () => {
+  it('the committed histories cover the operator paths they are named for', () => {
+    const rollback = history('activation-run-rollback');
+    expect(signals(rollback)).toEqual(['rollback', 'rollback']);
+    expect(rollback.events.filter((e) => e.eventType === 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED')).toHaveLength(2);
+    expect(rollback.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    const paused = history('activation-run-paused');
+    expect(signals(paused)).toEqual(['pause', 'resume', 'rollback', 'approve']);
+    expect(paused.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  // The recorded workflow ids: child workflow ids derive from them, so replay needs the same.
+  for (const [name, workflowId] of [
+    ['activation-run-rollback', 'replay.activation-run.rollback'],
+    ['activation-run-paused', 'replay.activation-run.paused'],
+  ] as const) {
+    it(`replays ${name} without nondeterminism`, async () => {
+      await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history(name), workflowId)).resolves.toBeUndefined();
+    }, 60_000);
+  }
+
+  it('fails with a DeterminismViolationError when the history and the code disagree', async () => {
+    // The first activity the history scheduled is renamed: the code schedules loadPipelineActivity there.
+    const altered = history('activation-run-rollback');
+    const first = altered.events.find((e) => e.activityTaskScheduledEventAttributes)!;
+    expect(first.activityTaskScheduledEventAttributes!.activityType.name).toBe('loadPipelineActivity');
+    first.activityTaskScheduledEventAttributes!.activityType.name = 'loadPipelineConfigActivity';
+    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, altered, 'replay.activation-run.rollback')).rejects.toBeInstanceOf(DeterminismViolationError);
+  }, 60_000);
+});

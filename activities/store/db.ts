@@ -68,29 +68,45 @@ export async function recreateDatabase(url: string): Promise<void> {
 }
 
 /** Applies pending migrations. Safe to call concurrently: node-pg-migrate takes an advisory lock. */
+/** Session advisory lock key that serialises Scoreflow migrations across processes. */
+const MIGRATION_LOCK_KEY = 0x5c0f10;
+
+/**
+ * Applies pending migrations. Safe to call from several processes at once: each waits for a
+ * PostgreSQL advisory lock (node-pg-migrate's own lock fails fast instead of waiting), so the
+ * first applies the migrations and the others then find nothing to do.
+ */
 export async function migrate(url = databaseUrl(), log: (msg: string) => void = () => {}): Promise<string[]> {
   await ensureDatabase(url);
-  const applied = await runner({
-    databaseUrl: url,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    count: Infinity,
-    log,
-    logger: { debug: () => {}, info: log, warn: log, error: log },
-    noLock: false,
-    checkOrder: true,
-  }).catch((err: Error) => {
-    if (/preceding already run migration/.test(err.message)) {
-      const name = databaseName(url);
-      throw new Error(
-        `database ${name}: ${err.message}. Its migration history does not match this checkout (it was migrated by a different branch). ` +
-          `Drop it if it holds nothing you need (dropdb -h 127.0.0.1 -U postgres ${name}) or point DATABASE_URL at another database.`,
-      );
-    }
-    throw err;
-  });
-  return applied.map((m) => m.name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      count: Infinity,
+      log,
+      logger: { debug: () => {}, info: log, warn: log, error: log },
+      noLock: true,
+      checkOrder: true,
+    }).catch((err: Error) => {
+      if (/preceding already run migration/.test(err.message)) {
+        const name = databaseName(url);
+        throw new Error(
+          `database ${name}: ${err.message}. Its migration history does not match this checkout (it was migrated by a different branch). ` +
+            `Drop it if it holds nothing you need (dropdb -h 127.0.0.1 -U postgres ${name}) or point DATABASE_URL at another database.`,
+        );
+      }
+      throw err;
+    });
+    return applied.map((m) => m.name);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await client.end();
+  }
 }
 
 const pools = new Map<string, pg.Pool>();

@@ -29,6 +29,14 @@ export interface DemoOptions {
   json?: boolean;
 }
 
+/**
+ * The data-time outcome window the demo measures. The follow-up delivery covers the day after the
+ * feed; the window starts at the feed's last hit (a few minutes past midnight, as late visits spill
+ * over) and must close before the follow-up's last hit, or the report rightly says the window is
+ * still open. 0.95 days ends it at about 23:00 of the follow-up day.
+ */
+const OUTCOME_WINDOW_DAYS = 0.95;
+
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 export async function runDemo(o: DemoOptions) {
@@ -77,7 +85,7 @@ export async function runDemo(o: DemoOptions) {
   const { worker, connection, metrics } = await createWorker();
   const running = worker.run();
   try {
-    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes, outcomeWindowDays: 1 });
+    const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes, outcomeWindowDays: OUTCOME_WINDOW_DAYS });
     const result = run.result!;
     log(`[scoreflow] run ${result.status}; waiting ${o.attributionWindow} (the attribution window) for outcome measurement`);
     const { client, close } = await connectClient();

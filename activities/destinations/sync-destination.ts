@@ -13,7 +13,7 @@ import { logger } from '../observability/logger.ts';
 import { heartbeat, lastHeartbeat } from '../run/heartbeat.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
 import { buildDesiredRows } from './desired-rows.ts';
-import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, runSync, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
+import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, runSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
 import type { ExportResult } from './export-activity.ts';
 import { loadRunRecords } from './export-activity.ts';
 
@@ -92,7 +92,7 @@ export async function previewSync(input: { runId: string; pipeline: PipelineConf
     const records = await loadRunRecords(input.runId);
     const built = await buildDesiredRows(records, dest);
     identity = built.identity && { matchRate: built.identity.matchRate, matched: built.identity.matched, unmatched: built.identity.unmatched, ambiguous: built.identity.ambiguous };
-    plan = planSync(built.desired, await loadSyncState(dest.name), input.now ?? new Date());
+    plan = planSync(built.desired, await loadSyncState(syncStateKey(input.pipeline.name, dest.name)), input.now ?? new Date());
   }
   return { destination: dest.name, kind: dest.kind, counts: planCounts(plan), identity, rows: planRows(plan), stored: Boolean(stored) };
 }
@@ -112,6 +112,7 @@ export async function syncDestination(input: { runId: string; pipeline: Pipeline
     const { plan } = await runSync({
       runId,
       destination: dest.name,
+      stateKey: syncStateKey(pipeline.name, dest.name),
       adapter,
       desired: built.desired,
       now: new Date(),

@@ -68,7 +68,8 @@ export interface SyncState {
   pending: PendingFailure | null;
 }
 
-export type PlanReason = 'new' | 'changed' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying';
+/** `identity_changed`: the member's identifiers changed; the old ones are removed before the new ones are sent. */
+export type PlanReason = 'new' | 'changed' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying' | 'identity_changed';
 
 export interface PlannedRow extends DeliveryRow {
   reason: PlanReason;
@@ -107,6 +108,11 @@ export interface PlanOptions {
 // ---------------------------------------------------------------------------------------------
 
 /** JSON with object keys sorted and undefined members dropped: equal values give equal strings. */
+/** The state key of a pipeline's destination: states of same-named destinations of two pipelines never mix. */
+export function syncStateKey(pipeline: string, destination: string): string {
+  return `${pipeline}/${destination}`;
+}
+
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -151,6 +157,7 @@ function removeRow(s: SyncState, reason: PlanReason): PlannedRow {
  * - a desired row without consent, expired, or ineligible removes a member (and adds nothing);
  * - a member that is no longer desired is removed (reason expired once its expires_at passed);
  * - a new entity is added; a member whose digest changed is updated; otherwise unchanged;
+ * - a member whose identifiers changed also gets a removal of the old identifiers (sent first);
  * - a refused upsert with the same digest is retried (retryable, fewer than maxAttempts tries), else held;
  *   a refused remove is retried until it succeeds.
  */
@@ -181,7 +188,12 @@ export function planSync(desired: readonly DesiredRow[], state: Iterable<SyncSta
       continue;
     }
     if (!s?.member) plan.adds.push(upsertRow(d, 'new', 1));
-    else if (s.digest !== d.digest) plan.updates.push(upsertRow(d, 'changed', 1));
+    else if (s.digest !== d.digest) {
+      // Audiences keyed by identifier (hashed email, phone, third-party id) would otherwise keep the
+      // old identifiers as members: remove them first (removes are sent before upserts).
+      if (Object.keys(s.identifiers).length > 0 && canonicalJson(s.identifiers) !== canonicalJson(d.identifiers)) plan.removes.push(removeRow(s, 'identity_changed'));
+      plan.updates.push(upsertRow(d, 'changed', 1));
+    }
     else plan.unchanged.push({ entityId: d.entityId, expiresAt: d.expiresAt, modelVersion: d.modelVersion });
   }
 
@@ -313,6 +325,12 @@ export interface SyncCheckpoint {
 export interface ExecuteSyncInput {
   runId: string;
   destination: string;
+  /**
+   * Key of the destination's state (what it holds per entity). Two pipelines may name a destination
+   * alike; their states must never mix, so callers pass `syncStateKey(pipeline, destination)`.
+   * Defaults to the destination name.
+   */
+  stateKey?: string;
   adapter: DestinationAdapter;
   plan: SyncPlan;
   /** Rows per chunk; capped at the adapter's maxChunkRows. */
@@ -370,6 +388,7 @@ async function commitChunk(
   pool: pg.Pool,
   runId: string,
   destination: string,
+  stateKey: string,
   chunk: SyncChunk,
   key: string,
   result: ChunkResult,
@@ -395,7 +414,7 @@ async function commitChunk(
            identifiers = EXCLUDED.identifiers, payload = EXCLUDED.payload, consented = true, consent_revoked_at = NULL,
            last_run_id = EXCLUDED.last_run_id, pending_op = NULL, pending_digest = NULL, pending_reason = NULL,
            pending_retryable = NULL, pending_attempts = 0, updated_at = now()`,
-        [destination, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, digest: r.digest, model_version: r.modelVersion, expires_at: r.expiresAt, identifiers: r.identifiers, payload: r.payload })))],
+        [stateKey, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, digest: r.digest, model_version: r.modelVersion, expires_at: r.expiresAt, identifiers: r.identifiers, payload: r.payload })))],
       );
     }
     if (chunk.op === 'remove' && accepted.length) {
@@ -408,7 +427,7 @@ async function commitChunk(
            pending_attempts = 0, updated_at = now()
            FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, reason text)
           WHERE s.destination = $1 AND s.entity_id = r.entity_id`,
-        [destination, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, reason: r.reason })))],
+        [stateKey, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, reason: r.reason })))],
       );
     }
     if (rejected.length) {
@@ -425,7 +444,7 @@ async function commitChunk(
                                    THEN s.pending_attempts + 1 ELSE 1 END,
            updated_at = now()`,
         [
-          destination,
+          stateKey,
           runId,
           JSON.stringify(
             rejected.map((r) => ({ entity_id: r.entityId, op: r.op, digest: r.op === 'upsert' ? r.digest : null, reason: r.rejection.reason, retryable: r.rejection.retryable, revoked: r.reason === 'consent_revoked' })),
@@ -477,6 +496,7 @@ const isThrottled = (e: unknown): e is DestinationThrottledError => e instanceof
  */
 export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncResult> {
   const { runId, destination, adapter, plan } = input;
+  const stateKey = input.stateKey ?? destination;
   const pool = input.pool ?? getPool();
   const sleep = input.sleep ?? defaultSleep;
   const maxRetries = input.throttle?.maxRetries ?? 3;
@@ -533,7 +553,7 @@ export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncR
         throw err;
       }
     }
-    const { accepted, rejected } = await commitChunk(pool, runId, destination, chunk, key, sent);
+    const { accepted, rejected } = await commitChunk(pool, runId, destination, stateKey, chunk, key, sent);
     result.sentChunks++;
     result.accepted += accepted.length;
     result.rejected += rejected.length;
@@ -548,7 +568,7 @@ export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncR
     input.heartbeat?.({ nextChunk: chunk.index + 1, totalChunks: chunks.length });
     log.info({ chunk: chunk.index, op: chunk.op, rows: chunk.rows.length, accepted: accepted.length, rejected: rejected.length }, 'chunk delivered');
   }
-  await touchUnchanged(pool, runId, destination, plan.unchanged);
+  await touchUnchanged(pool, runId, stateKey, plan.unchanged);
   return result;
 }
 
@@ -568,7 +588,7 @@ export async function runSync(input: RunSyncInput): Promise<{ plan: Record<keyof
   const plan = await loadOrCreatePlan(
     input.runId,
     input.destination,
-    async () => planSync(input.desired, await loadSyncState(input.destination, pool), input.now, { maxAttempts: input.maxAttempts }),
+    async () => planSync(input.desired, await loadSyncState(input.stateKey ?? input.destination, pool), input.now, { maxAttempts: input.maxAttempts }),
     pool,
   );
   const result = await executeSync({ ...input, plan, pool });

@@ -58,7 +58,11 @@ export async function runDemo(o: DemoOptions) {
   const today = Date.now();
   const startDate = isoDay(today - o.days * 86_400_000);
   log(`[scoreflow] generating a feed of ${o.visitors} visitors over ${o.days} days from ${startDate} (seed ${o.seed}) into ${inbox}`);
-  const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: 0.05 });
+  // Each demo is a fresh deployment: its contract servers start empty, so it gets its own report
+  // suite and pipeline name, and with them its own destination sync state and gate baseline.
+  const suffix = stamp.replace(/[^0-9]/g, '').slice(0, 14);
+  const rsid = `scoreflowdemo-${suffix}`;
+  const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: 0.05, rsid });
 
   const base = loadPipelineConfig(resolve(REPO_ROOT, 'pipelines', 'demo.yaml'));
   // The follow-up delivery: the day after the feed, with the treatment effect applied to the treatment arm.
@@ -68,6 +72,7 @@ export async function runDemo(o: DemoOptions) {
     seed: o.seed,
     visitors: o.visitors,
     out: outcomes,
+    rsid,
     date: isoDay(today),
     startDate,
     days: o.days,
@@ -77,7 +82,7 @@ export async function runDemo(o: DemoOptions) {
 
   const servers = await startContractServers({ tag: 'demo' });
   Object.assign(process.env, servers.env);
-  const pipeline = { ...base, inbox, destinations: [...base.destinations, ...servers.destinations()] };
+  const pipeline = { ...base, name: `${base.name}-${suffix}`, inbox, destinations: [...base.destinations, ...servers.destinations()] };
   const pipelinePath = join(root, 'pipeline.yaml');
   writeFileSync(pipelinePath, stringify(pipeline));
   log(`[scoreflow] pipeline ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.name} (${d.kind})`).join(', ')}`);

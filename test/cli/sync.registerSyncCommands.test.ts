@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
 import { payloadFor } from '../../activities/destinations/desired-rows.ts';
-import { rowDigest } from '../../activities/destinations/sync-engine.ts';
+import { rowDigest, syncStateKey } from '../../activities/destinations/sync-engine.ts';
 import { ensureDatabase, getPool } from '../../activities/store/db.ts';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
 import { ALL_CONSENT, NO_CONSENT, entityId, record } from '../helpers/online.ts';
@@ -49,7 +49,7 @@ async function member(id: string, payload: Record<string, unknown>): Promise<voi
   await getPool().query(
     `INSERT INTO destination_sync_state (destination, entity_id, member, digest, model_version, expires_at, identifiers, payload, consented, last_run_id)
      VALUES ($1, $2, true, $3, '1.0.0', now() + interval '1 day', '{}'::jsonb, $4, true, 'an-earlier-run')`,
-    [WEBHOOK, id, rowDigest(payload, {}), JSON.stringify(payload)],
+    [syncStateKey(pipeline.name, WEBHOOK), id, rowDigest(payload, {}), JSON.stringify(payload)],
   );
 }
 

@@ -182,7 +182,7 @@ async function completed(h: WorkflowHandle): Promise<ActivationRunResult> {
 
 async function members(destination: string): Promise<Map<string, Record<string, string>>> {
   const { rows } = await pool().query<{ entity_id: string; identifiers: Record<string, string> }>(
-    'SELECT entity_id, identifiers FROM destination_sync_state WHERE destination = $1 AND member',
+    "SELECT entity_id, identifiers FROM destination_sync_state WHERE split_part(destination, '/', 2) = $1 AND member",
     [destination],
   );
   return new Map(rows.map((r) => [r.entity_id, r.identifiers]));
@@ -530,7 +530,7 @@ describe('the sync engine end to end, judged by the receivers', () => {
         for (const e of revoking) expect(removed.get(e), `${k} ${e}`).toBe('consent_revoked');
       }
       const { rows } = await pool().query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM destination_sync_state WHERE destination = ANY($1) AND entity_id = ANY($2) AND NOT member AND NOT consented AND consent_revoked_at IS NOT NULL',
+        "SELECT count(*)::int AS n FROM destination_sync_state WHERE split_part(destination, '/', 2) = ANY($1) AND entity_id = ANY($2) AND NOT member AND NOT consented AND consent_revoked_at IS NOT NULL",
         [KINDS.map((k) => chain.names[k]), [...revoking]],
       );
       expect(rows[0]!.n).toBe(KINDS.length * revoking.size);

@@ -37,6 +37,21 @@ describe('planSync', () => {
     expect(plan.adds.length + plan.removes.length + plan.retries.length).toBe(0);
   });
 
+  it('a member whose identifiers changed has its old identifiers removed before the new ones are sent', () => {
+    const before = want('1_1');
+    const moved = want('1_1', { identifiers: { EMAIL: 'b'.repeat(64) } });
+    const plan = planSync([moved], [held(before)], now);
+    expect(plan.removes).toHaveLength(1);
+    expect(plan.removes[0]).toMatchObject({ entityId: '1_1', op: 'remove', reason: 'identity_changed', identifiers: { EMAIL: 'a'.repeat(64) } });
+    expect(plan.updates[0]).toMatchObject({ entityId: '1_1', op: 'upsert', reason: 'changed', identifiers: { EMAIL: 'b'.repeat(64) } });
+    const chunks = chunkPlan(plan, 10);
+    expect(chunks.map((c) => c.op)).toEqual(['remove', 'upsert']);
+    // A payload change alone removes nothing.
+    const repriced = planSync([want('1_1', { payload: { segment: 'warm', score: 0.4 } })], [held(before)], now);
+    expect(repriced.removes).toEqual([]);
+    expect(ids(repriced.updates)).toEqual(['1_1']);
+  });
+
   it('an expired desired row, or an expired member no longer desired, is removed with the identifiers last delivered', () => {
     const a = want('1_1');
     const b = want('1_2');

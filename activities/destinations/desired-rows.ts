@@ -24,6 +24,8 @@ export interface DesiredRows {
   desired: DesiredRow[];
   /** Entities that cannot be sent at all (no usable or an ambiguous identifier): counted, never sent. */
   excluded: Exclusion[];
+  /** Entities routing keeps out of the destination (holdout control, ineligible, segment, no consent, expired), with the reason. */
+  filtered: Exclusion[];
   /** Identity resolution figures; null for destinations keyed on the visitor (webhook, NATS). */
   identity: (ResolutionCounts & { matchRate: number }) | null;
 }
@@ -90,6 +92,7 @@ export async function buildDesiredRows(records: readonly CanonicalRecord[], dest
   const channel = channelOf(dest.kind);
   const purpose = dest.filter.consentPurpose;
   const desired: DesiredRow[] = [];
+  const filtered: Exclusion[] = [];
   for (const r of records) {
     const identifiers = identifiersOf.get(r.entity_id);
     if (!identifiers) continue;
@@ -97,6 +100,8 @@ export async function buildDesiredRows(records: readonly CanonicalRecord[], dest
     const consented = (purpose ? r.compliance.consent[purpose] === true : true) && r.compliance.channels[channel] === true;
     // Consent and expiry are the engine's own rules (removal, never re-added); everything else is routing.
     const eligible = route.include || route.reason === 'no_consent' || route.reason === 'expired';
+    if (!route.include) filtered.push({ entityId: r.entity_id, reason: route.reason });
+    else if (!consented) filtered.push({ entityId: r.entity_id, reason: `no_channel_consent:${channel}` });
     desired.push(
       desiredRow({
         entityId: r.entity_id,
@@ -109,5 +114,5 @@ export async function buildDesiredRows(records: readonly CanonicalRecord[], dest
       }),
     );
   }
-  return { desired, excluded, identity };
+  return { desired, excluded, filtered, identity };
 }

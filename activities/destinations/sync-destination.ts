@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineConfig } from '../../contracts/pipeline-config.ts';
 import { getPool, withTransaction } from '../store/db.ts';
-import { copyRows, type CopyValue } from '../store/copy-rows.ts';
 import { logger } from '../observability/logger.ts';
 import { heartbeat, lastHeartbeat } from '../run/heartbeat.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
@@ -158,14 +157,22 @@ export async function syncDestination(input: { runId: string; pipeline: Pipeline
        ON CONFLICT (run_id, destination) DO UPDATE SET rows = EXCLUDED.rows, receipt = EXCLUDED.receipt, at = now()`,
       [runId, dest.name, dest.kind, dest.mappingVersion, t.accepted, JSON.stringify(receipt)],
     );
-    // Entities with no usable identifier are in the ledger as suppressed, with the reason, never sent.
-    if (built.excluded.length) {
-      const ledger: CopyValue[][] = built.excluded.map((x) => [runId, x.entityId, dest.name, 'suppressed', { reason: x.reason }]);
-      await withTransaction(async (client) => {
-        await client.query(`DELETE FROM ledger_event WHERE run_id = $1 AND destination = $2 AND stage = 'suppressed'`, [runId, dest.name]);
-        await copyRows(client, 'ledger_event', ['run_id', 'entity_id', 'destination', 'stage', 'detail'], ledger);
-      });
-    }
+    // Every generated entity the destination did not get is in the ledger as suppressed, with the
+    // reason: no usable or an ambiguous identifier, or routing (holdout control, ineligible, segment,
+    // consent, expiry). Entities removed in this sync are in the ledger as removed instead.
+    const suppressed = [...built.excluded, ...built.filtered];
+    await withTransaction(async (client) => {
+      await client.query(`DELETE FROM ledger_event WHERE run_id = $1 AND destination = $2 AND stage = 'suppressed'`, [runId, dest.name]);
+      if (suppressed.length === 0) return;
+      await client.query(
+        `INSERT INTO ledger_event (run_id, entity_id, destination, stage, detail)
+         SELECT $1, x.entity_id, $2, 'suppressed', jsonb_build_object('reason', x.reason)
+           FROM jsonb_to_recordset($3::jsonb) AS x(entity_id text, reason text)
+          WHERE NOT EXISTS (SELECT 1 FROM ledger_event e WHERE e.run_id = $1 AND e.destination = $2 AND e.entity_id = x.entity_id AND e.stage IN ('removed', 'delivered', 'rejected'))
+         ON CONFLICT (run_id, entity_id, destination, stage) DO UPDATE SET detail = EXCLUDED.detail`,
+        [runId, dest.name, JSON.stringify(suppressed.map((x) => ({ entity_id: x.entityId, reason: x.reason })))],
+      );
+    });
     log.info({ plan, accepted: t.accepted, rejected: t.rejected, matchRate: receipt.matchRate }, 'destination synced');
     return {
       destination: dest.name,

@@ -441,6 +441,18 @@ describe('the sync engine end to end, judged by the receivers', () => {
         expect(plans[k].counts, k).toMatchObject({ updates: 0, removes: 0, unchanged: 0, retries: 0 });
         expect(plans[k].counts.adds, k).toBeGreaterThan(5);
       }
+      // The funnel reconciles per destination: every published entity was delivered or suppressed
+      // (with a reason), exactly once.
+      const runId = `${chain.pipeline.name}.run-1`;
+      const { rows: pub } = await pool().query<{ n: number }>('SELECT count(*)::int AS n FROM activation_record WHERE run_id = $1', [runId]);
+      for (const k of KINDS) {
+        const delivered = await ledgerReasons(runId, chain.names[k], 'delivered');
+        const suppressed = await ledgerReasons(runId, chain.names[k], 'suppressed');
+        expect([...delivered.keys()].filter((e) => suppressed.has(e)), k).toEqual([]);
+        expect(delivered.size + suppressed.size, k).toBe(pub[0]!.n);
+        expect(delivered.size, k).toBe(plans[k].counts.adds);
+        expect([...suppressed.values()].every((r) => typeof r === 'string' && r.length > 0), k).toBe(true);
+      }
       // Visitors every destination holds; three of them will not come back.
       const all = await Promise.all(KINDS.map((k) => members(chain.names[k])));
       const everywhere = [...all[0]!.keys()].filter((e) => all.every((m) => m.has(e))).sort();

@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { emit } from '../output.ts';
+import { emit, fail } from '../output.ts';
 import { DATA_DIR, REPO_ROOT, ensureBinary, ensureDevServer, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { createWorker } from '../../workers/worker.ts';
+import { closePools } from '../../activities/store/db.ts';
 import { connectClient } from '../../workers/client.ts';
 import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
@@ -168,6 +169,15 @@ export function registerDemoCommand(program: Command): void {
     .option('--attribution-window <duration>', 'how long measureOutcomes waits before reading the follow-up delivery', '5s')
     .option('--json', 'print one JSON object')
     .action(async (o: { visitors: string; seed: string; days: string; attributionWindow: string; json?: boolean }) => {
-      await runDemo({ visitors: Number(o.visitors), seed: Number(o.seed), days: Number(o.days), attributionWindow: o.attributionWindow, json: o.json });
+      try {
+        await runDemo({ visitors: Number(o.visitors), seed: Number(o.seed), days: Number(o.days), attributionWindow: o.attributionWindow, json: o.json });
+      } catch (err) {
+        fail({ json: o.json }, err);
+      } finally {
+        // The demo is one-shot: shared clients opened by activities in this process (PostgreSQL pools,
+        // the online store's Redis, NATS) would otherwise keep it alive after the summary.
+        await closePools().catch(() => {});
+        process.exit(process.exitCode ?? 0);
+      }
     });
 }

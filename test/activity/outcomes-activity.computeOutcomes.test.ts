@@ -76,9 +76,15 @@ describe('computeOutcomesActivity', () => {
     // Revenue per visitor is the delivery's revenue over the arm (the generator counts cents).
     expect(o.treatment.revenuePerVisitor!.mean).toBeCloseTo(arms.treatment.revenueCents / 100 / arms.treatment.assigned, 6);
     expect(o.revenuePerVisitor?.status).toBe('ok');
-    // The generator applied +6 pp to the treatment arm's purchase probability: the interval covers it.
-    expect(o.absoluteLift.ci.lower).toBeLessThan(0.06);
-    expect(o.absoluteLift.ci.upper).toBeGreaterThan(0.06);
+    // The generator applied +6 pp to the treatment arm's purchase probability. The seed (and so the
+    // sample) differs per run, and a 95% interval misses the truth in 1 run of 20 by design, so the
+    // test asks for the estimate within 4 standard errors of +6 pp (fails by chance ~1 in 16,000).
+    // Interval coverage itself is measured over 600 experiments by `npm run lift-coverage`.
+    const se = (o.absoluteLift.ci.upper - o.absoluteLift.ci.lower) / (2 * 1.959964);
+    expect(se).toBeGreaterThan(0);
+    expect(o.absoluteLift.ci.lower).toBeLessThan(o.absoluteLift.estimate);
+    expect(o.absoluteLift.ci.upper).toBeGreaterThan(o.absoluteLift.estimate);
+    expect(Math.abs(o.absoluteLift.estimate - 0.06)).toBeLessThan(4 * se);
     expect(o.srm?.mismatch).toBe(false);
     expect(o.observationSrm?.mismatch).toBe(false);
     expect(report.expectedControlShare).toBe(SHARE);

@@ -16,11 +16,10 @@
  * running workflows may still replay them).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { writeTestPipeline } from '../test/helpers/pipeline.ts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { statusQuery, type RunStatusView } from '../workflows/messages.ts';
@@ -35,22 +34,12 @@ process.env.SCOREFLOW_REPORT_DIR = join(work, 'reports');
 
 // Imported after the environment is set: the worker and the activities read it.
 const { closePools, migrate, recreateDatabase } = await import('../activities/store/db.ts');
-const { startDevServer } = await import('./dev-server.ts');
+const { freePort, startDevServer } = await import('./dev-server.ts');
 const { generateFeed } = await import('../activities/feed/generator.ts');
 const { registerModelFile, promoteModel } = await import('../activities/scoring/model-operations.ts');
 const { createWorker } = await import('../workers/worker.ts');
 
 const log = (line: string) => process.stderr.write(`[record-history] ${line}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no free port'))));
-    });
-  });
-}
 
 async function until(handle: WorkflowHandle, what: string, ok: (s: RunStatusView) => boolean): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -62,34 +51,17 @@ async function until(handle: WorkflowHandle, what: string, ok: (s: RunStatusView
   throw new Error(`${handle.workflowId}: not ${what} within 120 s`);
 }
 
+/** The test pipeline (test/helpers/pipeline.ts) scored through the registry, with a file destination and no online store. */
 function pipelineFile(name: string, inbox: string): string {
-  const path = join(work, `${name}.yaml`);
-  writeFileSync(
-    path,
-    stringify({
-      name,
+  return writeTestPipeline(
+    {
       inbox,
-      feed: { customerIdColumn: 'post_evar3', crmExtract: 'crm_extract.csv', maxQuarantineShare: 0.01 },
-      consent: { source: 'feed_column', column: 'post_evar5', separator: '|' },
-      features: { lookbackDays: 30 },
       model: { name: 'purchase-propensity' },
-      fallbackPolicy: join(REPO, 'models/rules/fallback-1.0.0.json'),
-      scoring: {
-        semantics: { kind: 'probability', outcome: 'purchase', horizon_days: 7 },
-        segments: [
-          { id: 'high_intent', minScore: 0.5 },
-          { id: 'warm', minScore: 0.2 },
-          { id: 'cold', minScore: 0 },
-        ],
-        eligibility: { minScore: 0.05, requireConsent: 'personalization' },
-        topN: 3,
-      },
-      holdout: { experimentKey: `${name}-exp`, controlShare: 0.1 },
       destinations: [{ name: 'outbox', kind: 'file', outbox: join(work, 'outbox'), formats: ['csv', 'jsonl'], filter: { consentPurpose: 'personalization', requireEligible: true } }],
       online: { enabled: false },
-    }),
-  );
-  return path;
+    },
+    name,
+  ).path;
 }
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);

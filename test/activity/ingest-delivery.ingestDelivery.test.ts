@@ -1,14 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { x as extractTar } from 'tar';
 import { getPool } from '../../activities/store/db.ts';
 import { ingestDelivery, InvalidFeedError } from '../../activities/feed/ingest-delivery.ts';
 import {
   BASE_COLUMNS,
   FIXTURE_DATA,
-  FIXTURE_LOOKUP,
   FIXTURE_MANIFEST,
   copyFixture,
   hit,
@@ -17,6 +15,7 @@ import {
   writeDelivery,
   type Row,
 } from '../helpers/adobe-feed-delivery.ts';
+import { fixtureRecipes } from '../helpers/fixture-recipes.ts';
 
 const dirs: string[] = [];
 /** Delivery ids are unique per run: the test database outlives runs. */
@@ -63,46 +62,6 @@ async function ingestRejected(input: Parameters<typeof ingestDelivery>[0]): Prom
     return rejectionOf(err);
   }
   throw new Error('expected the delivery to be rejected');
-}
-
-/**
- * Adobe's recipes over the fixture, computed here from scratch: gunzip, a naive character walk for
- * the backslash layer, column positions from an independently extracted column_headers.tsv.
- */
-async function fixtureRecipes() {
-  const tmp = tmpDir();
-  dirs.push(tmp);
-  await extractTar({ file: join('/work/shared/fixtures/adobe-feed-zwitchdev', FIXTURE_LOOKUP), cwd: tmp }, ['column_headers.tsv']);
-  const columns = readFileSync(join(tmp, 'column_headers.tsv'), 'latin1').trim().split('\t');
-  const text = gunzipSync(readFileSync(join('/work/shared/fixtures/adobe-feed-zwitchdev', FIXTURE_DATA))).toString('latin1');
-  const records: string[][] = [];
-  let fields: string[] = [];
-  let cur = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '\\' && '\t\n\r\\'.includes(text[i + 1] ?? 'x')) cur += text[++i];
-    else if (ch === '\t') {
-      fields.push(cur);
-      cur = '';
-    } else if (ch === '\n') {
-      fields.push(cur);
-      records.push(fields);
-      fields = [];
-      cur = '';
-    } else cur += ch;
-  }
-  const col = (r: string[], name: string) => r[columns.indexOf(name)]!;
-  const kept = records.filter((r) => r.length === columns.length && col(r, 'exclude_hit') === '0');
-  return {
-    records: records.length,
-    columns: columns.length,
-    allFieldCountsRight: records.every((r) => r.length === columns.length),
-    visitors: new Set(kept.map((r) => `${col(r, 'post_visid_high')}_${col(r, 'post_visid_low')}`)).size,
-    visits: new Set(kept.map((r) => `${col(r, 'post_visid_high')}_${col(r, 'post_visid_low')}_${col(r, 'visit_num')}_${col(r, 'visit_start_time_gmt')}`)).size,
-    pageViews: kept.filter((r) => col(r, 'post_pagename') !== '' || col(r, 'post_page_url') !== '').length,
-    purchases: kept.filter((r) => col(r, 'post_event_list').split(',').includes('1')).length,
-    minTime: Math.min(...kept.map((r) => Number(col(r, 'post_cust_hit_time_gmt')))),
-  };
 }
 
 describe('ingestDelivery on the real fixture (zwitchdev, 294 columns)', () => {

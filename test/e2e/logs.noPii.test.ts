@@ -28,7 +28,7 @@ import { assignArm } from '../../activities/measurement/holdout.ts';
 import { logger } from '../../activities/observability/logger.ts';
 import { closePools } from '../../activities/store/db.ts';
 import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
-import { recentStartDate, runResult, startActivationWorker, type ActivationWorker } from '../helpers/activation-worker.ts';
+import { recentStartDate, result as runResult, startActivationWorker, type ActivationWorker } from '../helpers/activation-run.ts';
 import { hitsAsObjects, readCsv, readDataFile, readTarEntries } from '../helpers/generated-feed-reader.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 
@@ -139,7 +139,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await w?.stop();
+  await w?.close();
   await servers?.close();
   await closePools();
   for (const f of [LOGS.pino, LOGS.temporal]) if (existsSync(f)) rmSync(f);
@@ -169,7 +169,7 @@ describe('logs of an end-to-end run', () => {
     servers.webhook.injectFailures(15, 429, 0);
 
     const workflowId = `${pipeline.name}.e2e`;
-    const h = await w.start(workflowId, pipeline.name, { pipelinePath: pipeline.path, feedDir, pauseTimeout: '1m', attributionWindow: '200ms', outcomeFeedDir: outcomes, outcomeWindowDays: 1 });
+    const h = await w.start(workflowId, { pipelinePath: pipeline.path, feedDir, pauseTimeout: '1m', attributionWindow: '200ms', outcomeFeedDir: outcomes, outcomeWindowDays: 1 }, pipeline.name);
     const result = await runResult(h);
     expect(result.status).toBe('COMPLETED');
     const destinations = ['outbox', ...servers.destinations().map((d) => d.name)];

@@ -10,12 +10,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
 import { generateFeed, type GenerateResult } from '../../activities/feed/generator.ts';
 import { ensureTemporalCli } from '../../scripts/temporal-cli.ts';
 import { createWorker } from '../../workers/worker.ts';
 import { statusQuery, type RunStatusView } from '../../workflows/messages.ts';
 import type { ActivationRunInput, ActivationRunResult } from '../../workflows/activation-run.ts';
+import { PipelineKey, RunStatusKey } from '../../workflows/search-attributes.ts';
 import { readCsv } from './generated-feed-reader.ts';
 import { temporalAddress } from './temporal.ts';
 
@@ -24,7 +26,8 @@ export const uid = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex
 export interface ActivationWorker {
   client: Client;
   taskQueue: string;
-  start(workflowId: string, input: ActivationRunInput): Promise<WorkflowHandle>;
+  /** Starts activationRun; with `pipelineName`, sets the Pipeline and RunStatus search attributes at start as `scoreflow run` does. */
+  start(workflowId: string, input: ActivationRunInput, pipelineName?: string): Promise<WorkflowHandle>;
   close(): Promise<void>;
 }
 
@@ -33,14 +36,25 @@ export async function startActivationWorker(prefix: string): Promise<ActivationW
   // Run reports go to a temporary folder, not the repository's .data/.
   process.env.SCOREFLOW_REPORT_DIR ??= mkdtempSync(join(tmpdir(), 'scoreflow-reports-'));
   const taskQueue = uid(prefix);
-  const { worker, connection: workerConnection } = await createWorker({ address: temporalAddress(), taskQueue, metricsPort: null });
+  const { worker, connection: workerConnection } = await createWorker({ address: temporalAddress(), taskQueue, metricsPort: null, shutdownGraceTime: '2s' });
   const running = worker.run();
   const connection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection });
   return {
     client,
     taskQueue,
-    start: (workflowId, input) => client.workflow.start('activationRun', { taskQueue, workflowId, args: [input] }),
+    start: (workflowId, input, pipelineName) =>
+      client.workflow.start('activationRun', {
+        taskQueue,
+        workflowId,
+        args: [input],
+        ...(pipelineName && {
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: PipelineKey, value: pipelineName },
+            { key: RunStatusKey, value: 'RUNNING' },
+          ]),
+        }),
+      }),
     async close() {
       worker.shutdown();
       await running;
@@ -50,7 +64,10 @@ export async function startActivationWorker(prefix: string): Promise<ActivationW
   };
 }
 
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+/** YYYY-MM-DD of `days` days before today (UTC): a feed of `days` days from there ends at last midnight, so it is fresh. */
+export function recentStartDate(days: number): string {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+}
 
 /**
  * A generated feed whose days end yesterday (as `scoreflow demo` does), so its latest hit is less
@@ -59,11 +76,11 @@ const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
  */
 export function generateRecentFeed(o: { out: string; rsid: string; seed: number; visitors?: number; days?: number }): Promise<GenerateResult> {
   const days = o.days ?? 2;
-  return generateFeed({ visitors: o.visitors ?? 300, days, seed: o.seed, out: o.out, rsid: o.rsid, startDate: isoDay(Date.now() - days * 86_400_000) });
+  return generateFeed({ visitors: o.visitors ?? 300, days, seed: o.seed, out: o.out, rsid: o.rsid, startDate: recentStartDate(days) });
 }
 
 /** Polls the `status` query until `ok` holds. */
-export async function waitForStatus(handle: WorkflowHandle, ok: (s: RunStatusView) => boolean, timeoutMs = 60_000): Promise<RunStatusView> {
+export async function waitForStatus(handle: WorkflowHandle, ok: (s: RunStatusView) => boolean, timeoutMs = 120_000): Promise<RunStatusView> {
   const deadline = Date.now() + timeoutMs;
   let last: RunStatusView | undefined;
   while (Date.now() < deadline) {
@@ -79,6 +96,17 @@ export async function waitForStatus(handle: WorkflowHandle, ok: (s: RunStatusVie
 }
 
 export const result = (handle: WorkflowHandle) => handle.result() as Promise<ActivationRunResult>;
+
+/** Polls until `probe` returns a value other than undefined. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /** `temporal workflow signal` against the run's dev server; resolves with the CLI's exit code and output. */
 export function signalWithCli(workflowId: string, name: string, input: unknown): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -12,10 +12,15 @@ import { FIXTURE_DATA, FIXTURE_DIR, FIXTURE_LOOKUP } from './adobe-feed-delivery
 
 export interface FixtureRecipes {
   records: number;
+  /** Columns named by column_headers.tsv, and whether every record has exactly that many fields. */
+  columns: number;
+  allFieldCountsRight: boolean;
   visitors: number;
   visits: number;
   pageViews: number;
   purchases: number;
+  /** Earliest post_cust_hit_time_gmt of the kept hits (epoch seconds). */
+  minTime: number;
 }
 
 export async function fixtureRecipes(): Promise<FixtureRecipes> {
@@ -44,10 +49,13 @@ export async function fixtureRecipes(): Promise<FixtureRecipes> {
     const kept = records.filter((r) => r.length === columns.length && col(r, 'exclude_hit') === '0');
     return {
       records: records.length,
+      columns: columns.length,
+      allFieldCountsRight: records.every((r) => r.length === columns.length),
       visitors: new Set(kept.map((r) => `${col(r, 'post_visid_high')}_${col(r, 'post_visid_low')}`)).size,
       visits: new Set(kept.map((r) => `${col(r, 'post_visid_high')}_${col(r, 'post_visid_low')}_${col(r, 'visit_num')}_${col(r, 'visit_start_time_gmt')}`)).size,
       pageViews: kept.filter((r) => col(r, 'post_pagename') !== '' || col(r, 'post_page_url') !== '').length,
       purchases: kept.filter((r) => col(r, 'post_event_list').split(',').includes('1')).length,
+      minTime: Math.min(...kept.map((r) => Number(col(r, 'post_cust_hit_time_gmt')))),
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

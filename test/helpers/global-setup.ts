@@ -6,24 +6,13 @@
  * run points the tests at that server instead; its Web UI is then TEMPORAL_UI_URL, if set.
  */
 import type { TestProject } from 'vitest/node';
-import { createServer } from 'node:net';
 import { migrate, closePools, recreateDatabase } from '../../activities/store/db.ts';
-import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
+import { freePort, startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
 
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow_test';
 
 /** Tries with fresh ports this often: another process may take a free port before the server binds it. */
 const START_ATTEMPTS = 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function twoFreePorts(): Promise<[number, number]> {
   for (;;) {

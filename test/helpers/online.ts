@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../scripts/dev-server.ts';
 import type pg from 'pg';
 import { FEATURE_NAMES, type FeatureVector } from '../../contracts/feature-set.ts';
 import type { CanonicalRecord, ConsentPurpose } from '../../contracts/canonical-record.ts';
@@ -135,16 +136,6 @@ export function xdmEvent(over: Record<string, unknown> & { ecid: string; eventTy
     productListItems: [{ SKU: 'SKU-1', name: 'Runner', quantity: 1, priceTotal: 89.5 }],
     ...rest,
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A redis-server of the test's own (so a test may stop it without touching the shared one). */

@@ -14,7 +14,7 @@ import { generateFeed } from '../../activities/feed/generator.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { abortSignal, approveSignal, statusQuery, type GateResultView } from '../../workflows/messages.ts';
 import { GateStatusKey, RunStatusKey } from '../../workflows/search-attributes.ts';
-import { eventually, recentStartDate, runResult, startActivationWorker, waitForStatus, type ActivationWorker } from '../helpers/activation-worker.ts';
+import { eventually, recentStartDate, result as runResult, startActivationWorker, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
 import { readCsv } from '../helpers/generated-feed-reader.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 
@@ -81,7 +81,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await w?.stop();
+  await w?.close();
   await new Promise((r) => alertServer?.close(r));
   delete process.env.SCOREFLOW_ALERT_WEBHOOK_URL;
   await closePools();
@@ -93,7 +93,7 @@ describe('activationRun pauses on a failed PSI gate', () => {
 
   it('accepts a baseline cycle of a normal feed', async () => {
     const dir = await generate('base', 'none');
-    const h = await w.start(`${pipeline.name}.baseline`, pipeline.name, { pipelinePath: pipeline.path, feedDir: dir, pauseTimeout: '2m' });
+    const h = await w.start(`${pipeline.name}.baseline`, { pipelinePath: pipeline.path, feedDir: dir, pauseTimeout: '2m' }, pipeline.name);
     const result = await runResult(h);
     expect(result.status).toBe('COMPLETED');
     const status = await h.query(statusQuery);
@@ -109,8 +109,8 @@ describe('activationRun pauses on a failed PSI gate', () => {
   it('pauses a drifted run at the gate: status, search attributes, gate report and alert', async () => {
     // Two drifted cycles, started together so both are judged against the same accepted baseline.
     const [dirA, dirB] = await Promise.all([generate('drifta', 'shift_score'), generate('driftb', 'shift_score')]);
-    approveRun = await w.start(`${pipeline.name}.drift-approve`, pipeline.name, { pipelinePath: pipeline.path, feedDir: dirA, pauseTimeout: '2m' });
-    abortRun = await w.start(`${pipeline.name}.drift-abort`, pipeline.name, { pipelinePath: pipeline.path, feedDir: dirB, pauseTimeout: '2m' });
+    approveRun = await w.start(`${pipeline.name}.drift-approve`, { pipelinePath: pipeline.path, feedDir: dirA, pauseTimeout: '2m' }, pipeline.name);
+    abortRun = await w.start(`${pipeline.name}.drift-abort`, { pipelinePath: pipeline.path, feedDir: dirB, pauseTimeout: '2m' }, pipeline.name);
 
     for (const h of [approveRun, abortRun]) {
       const status = await waitForStatus(h, (v) => v.status === 'PAUSED');

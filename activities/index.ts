@@ -1,5 +1,5 @@
 /** Every activity the worker registers. Workflows import this module as types only. */
-export { loadPipelineActivity } from './run/pipeline.ts';
+export { loadPipelineActivity, snapshotPipelineActivity } from './run/pipeline.ts';
 export { recordRunActivity, auditActivity, priorRunActivity } from './run/run-record.ts';
 export { loadIdentitySourcesActivity } from './run/identity-sources.ts';
 export { discoverDeliveriesActivity } from './run/discover-deliveries.ts';
@@ -7,7 +7,7 @@ export { ingestFeedActivity } from './feed/activities.ts';
 export { extractFeaturesActivity } from './features/activities.ts';
 export { resolveModelActivity } from './scoring/resolve-model.ts';
 export { scoreActivity } from './scoring/score-activity.ts';
-export { validateRollbackTargetActivity, setChampionActivity } from './scoring/rollback-activities.ts';
+export { validateRollbackTargetActivity, setChampionActivity, rollbackTargetsActivity } from './scoring/rollback-activities.ts';
 export { gateCycleActivity, alertActivity, runReportActivity } from './run/gates-and-report.ts';
 export { activationDriftActivity } from './gates/activation-drift-activity.ts';
 export { publishCanonicalActivity } from './publish/publish-canonical.ts';

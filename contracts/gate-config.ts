@@ -114,3 +114,35 @@ export const GateConfig = z.object({
 export type GateConfig = z.infer<typeof GateConfig>;
 export type GateConfigInput = z.input<typeof GateConfig>;
 
+
+/**
+ * What changes for a cycle scored by the rules fallback: a rules policy maps a few conditions to a
+ * few scores (the shipped one gives 4), so "few distinct scores" and "low spread" are its nature, not
+ * a collapse. It still fails when it gives everyone the same score. Everything else (freshness,
+ * nulls, range, PSI against the last rules cycle, volume, contracts) is judged as for a model.
+ */
+export const RULES_GATE_DEFAULTS = {
+  collapse: {
+    minDistinct: { warnAt: 2, failAt: 2 },
+    minStdDev: { warnAt: 0.005, failAt: 0.001 },
+    topValueShare: { warnAt: 0.9, failAt: 0.99 },
+  },
+} as const;
+
+type Plain = Record<string, unknown>;
+const isPlain = (x: unknown): x is Plain => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Deep merge of gate blocks, later wins; arrays and scalars replace. */
+export function mergeGateBlocks(...blocks: unknown[]): Plain {
+  const out: Plain = {};
+  for (const b of blocks) {
+    if (!isPlain(b)) continue;
+    for (const [k, v] of Object.entries(b)) out[k] = isPlain(v) && isPlain(out[k]) ? mergeGateBlocks(out[k], v) : v;
+  }
+  return out;
+}
+
+/** The gate block a cycle is judged by: the pipeline's `gates:`, and for the rules policy the rules defaults and `rulesGates:` over it. */
+export function gateBlockFor(policy: 'model' | 'rules', gates: unknown, rulesGates: unknown): Plain {
+  return policy === 'rules' ? mergeGateBlocks(gates, RULES_GATE_DEFAULTS, rulesGates) : mergeGateBlocks(gates);
+}

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConsentPurpose, ScoreSemantics } from './canonical-record.ts';
 
-const Duration = z
+export const Duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "500ms", "30s", "15m", "6h" or "7d"');
 
@@ -83,6 +83,12 @@ export const PipelineConfig = z.object({
     .object({ experimentKey: z.string().min(1), controlShare: z.number().min(0).max(0.5).default(0.1), controlTreatment: z.enum(['suppress', 'neutral']).default('suppress') })
     .optional(),
   gates: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Gate thresholds for cycles scored by the rules fallback policy, over `gates:` and the rules
+   * defaults (RULES_GATE_DEFAULTS in contracts/gate-config.ts): a rules policy gives a handful of
+   * distinct scores by design, which the model's collapse gates would call a collapsed model.
+   */
+  rulesGates: z.record(z.string(), z.unknown()).default({}),
   destinations: z.array(Destination).min(1),
   measurement: z.object({ attributionWindow: Duration.default('7d') }).optional(),
   /** The real-time path: each published cycle is written to the online decision store (Redis). */

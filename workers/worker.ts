@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
+import { activityBoundaryInterceptor } from './activity-boundary.ts';
 import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +38,7 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(bundlePath && existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
-    interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+    interceptors: { activity: [activityBoundaryInterceptor, activityMetricsInterceptor(metrics)] },
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: opts.shutdownGraceTime ?? '5s',
   });

@@ -1,68 +1,85 @@
 /**
- * activationRun: one micro-batch cycle. ingest → features → score → gate → publish → export.
+ * activationRun: one micro-batch cycle. snapshot pipeline → ingest → features → score → gate →
+ * publish → export (one child per destination) → drift → report, then an optional rollback window.
  * Rows never pass through Temporal: activities exchange batch ids, snapshot ids and counts.
  * Deterministic only: activities are imported as types.
+ *
+ * Operator control (docs/operator-guide.md):
+ * - A failed gate, stage or export pauses the run (RunStatus=PAUSED) and waits for a decision with no
+ *   time limit unless `pauseTimeout` is set; then it ends ABORTED by `system`, audited.
+ * - approve/resume re-run only what failed: a failed stage is retried; a failed export re-runs the
+ *   destinations that failed, never the ones that completed; a failed gate is overridden.
+ * - rollback re-scores the snapshot as a new cycle; the champion moves only when that cycle passes its
+ *   gates or an operator approves it.
+ * - Every action is a signal (Web UI) and an update with a validator (CLI); refusals are never audited.
+ * - Cancelling the workflow records CANCELLED in activation_run and the RunStatus search attribute.
+ *
+ * Executions started by the previous release have no `operator-control-v2` marker and replay on the
+ * frozen code in legacy/activation-run-v1.ts.
  */
 import {
-  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
   condition,
   executeChild,
+  isCancellation,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
-  ParentClosePolicy,
-  startChild,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
-import type { RollbackTarget } from './messages.ts';
+import type { PipelineConfig } from '../contracts/pipeline-config.ts';
+import { durationMs } from '../contracts/pipeline-config.ts';
+import { ActivationRunInput as RunInputSchema, describeRunInputIssues, type ActivationRunInput, type RollbackTarget } from '../contracts/run-input.ts';
 import {
   QUERY_DESCRIPTIONS,
   SIGNAL_DESCRIPTIONS,
+  UPDATE_DESCRIPTIONS,
   abortSignal,
+  abortUpdate,
   approveSignal,
+  approveUpdate,
   pauseSignal,
+  pauseUpdate,
   resumeSignal,
+  resumeUpdate,
   rollbackSignal,
+  rollbackUpdate,
   statusQuery,
+  type RollbackPayload,
+  type RunStatusView,
 } from './messages.ts';
-import { RunState } from './run-state.ts';
+import { RunState, type Decision } from './run-state.ts';
 import { GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
-import { exportToDestination } from './export-to-destination.ts';
+import { exportToDestination, type ExportToDestinationResult } from './export-to-destination.ts';
 import { measureOutcomes } from './measure-outcomes.ts';
-import { durationMs } from '../contracts/pipeline-config.ts';
+import { failureMessage } from './failure-message.ts';
+import { activationRunV1 } from './legacy/activation-run-v1.ts';
 
-const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'GateFailed', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget'];
+export type { ActivationRunInput };
 
-const acts = proxyActivities<typeof activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
+/** Marks executions that run this code; those without it replay on legacy/activation-run-v1.ts. */
+export const OPERATOR_CONTROL_PATCH = 'operator-control-v2';
+
+const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
+
+/** Short bookkeeping: run records, audit, alerts, model resolution. Never heartbeats. */
+const book = proxyActivities<typeof activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-export interface ActivationRunInput {
-  /** Pipeline config file (YAML or JSON), resolved by the worker. */
-  pipelinePath: string;
-  /** Ingest complete deliveries from this folder instead of the pipeline's inbox. */
-  feedDir?: string;
-  /** Score this run with a given version or the rules policy instead of the pipeline's champion. */
-  model?: RollbackTarget;
-  /** Roll back the named earlier run: re-score its feature snapshot with `model`, publish, and send deltas. */
-  rollbackOf?: string;
-  /** Operator and reason of a rollback run started from the terminal (`scoreflow rollback`); audited. */
-  rollbackReason?: { operator: string; reason: string };
-  /** How long a run paused for an operator waits before it ends as ABORTED ("0s" = indefinitely). */
-  pauseTimeout?: string;
-  /** How long a completed run stays open for a `rollback` signal. Default "0s". */
-  rollbackWindow?: string;
-  /** Start measureOutcomes for this run with this attribution window (e.g. "7d"; tests use "200ms"). */
-  attributionWindow?: string;
-  /** Extra inbox for outcome deliveries (defaults to the feed folder). */
-  outcomeFeedDir?: string;
-  /** Data-time outcome window in days for measureOutcomes (default: the score's horizon). */
-  outcomeWindowDays?: number;
-}
+/** Long data work: ingest, features, scoring, gates, publish. Heartbeats on an interval (workers/activity-boundary.ts). */
+const data = proxyActivities<typeof activities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+});
 
 export interface ActivationRunResult {
   runId: string;
@@ -71,289 +88,389 @@ export interface ActivationRunResult {
   cycles: string[];
   exports: { destination: string; cycleRunId: string; rows: number; location?: string }[];
   reportPath?: string;
+  pausedReason?: string;
 }
 
 export async function activationRun(input: ActivationRunInput): Promise<ActivationRunResult> {
+  if (!patched(OPERATOR_CONTROL_PATCH)) return activationRunV1(input);
+  return activationRunV2(input);
+}
+
+type Stop = { stop: 'ABORTED' | 'CANCELLED' };
+const isStop = (x: unknown): x is Stop => typeof x === 'object' && x !== null && 'stop' in x;
+
+async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> {
   const info = workflowInfo();
   const runId = info.workflowId;
   const state = new RunState(runId, 'unknown', () => new Date().toISOString());
 
-  setHandler(pauseSignal, (p) => state.onPause(p), { description: SIGNAL_DESCRIPTIONS.pause });
-  setHandler(resumeSignal, (p) => state.onResume(p), { description: SIGNAL_DESCRIPTIONS.resume });
-  setHandler(approveSignal, (p) => state.onApprove(p), { description: SIGNAL_DESCRIPTIONS.approve });
-  setHandler(abortSignal, (p) => state.onAbort(p), { description: SIGNAL_DESCRIPTIONS.abort });
-  setHandler(rollbackSignal, (p) => state.onRollback(p), { description: SIGNAL_DESCRIPTIONS.rollback });
-  setHandler(statusQuery, () => state.view, { description: QUERY_DESCRIPTIONS.status });
+  for (const [action, signal] of [
+    ['pause', pauseSignal],
+    ['resume', resumeSignal],
+    ['approve', approveSignal],
+    ['abort', abortSignal],
+    ['rollback', rollbackSignal],
+  ] as const) {
+    setHandler(signal, (p: unknown) => state.onSignal(action, p), { description: SIGNAL_DESCRIPTIONS[action] });
+  }
+  for (const [action, update] of [
+    ['pause', pauseUpdate],
+    ['resume', resumeUpdate],
+    ['approve', approveUpdate],
+    ['abort', abortUpdate],
+    ['rollback', rollbackUpdate],
+  ] as const) {
+    setHandler(update, (p: unknown) => state.onUpdate(action, p), {
+      validator: (p: unknown) => state.validate(action, p),
+      description: UPDATE_DESCRIPTIONS[`${action}Update`],
+    });
+  }
+  setHandler(statusQuery, (): RunStatusView => state.view, { description: QUERY_DESCRIPTIONS.status });
 
+  const parsed = RunInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`activationRun input is invalid: ${describeRunInputIssues(parsed.error)}. Start the run again with corrected input.`, 'InvalidInput');
+  }
+  const input = parsed.data;
   const pauseTimeoutMs = input.pauseTimeout ? durationMs(input.pauseTimeout) : 0;
-
-  const setStatus = async (status: typeof state.view.status, stage?: string) => {
-    state.view.status = status;
-    if (stage) state.view.stage = stage;
-    upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
-    await flushAudit();
-    await acts.recordRunActivity({ runId, pipeline: state.view.pipeline, status, stage: state.view.stage, counts: state.view.counts });
-  };
 
   const flushAudit = async () => {
     if (state.unaudited.length === 0) return;
     const batch = state.unaudited.splice(0);
-    await acts.auditActivity({ runId, pipeline: state.view.pipeline, actions: batch });
+    await book.auditActivity({ runId, pipeline: state.view.pipeline, actions: batch });
   };
 
-  /** Waits for an operator decision (approve/resume, abort, rollback) after a failure. */
-  const awaitDecision = async (reason: string, gateFailed: boolean) => {
-    state.view.pausedReason = reason;
-    state.awaitingDecision = true;
-    state.decision = null;
-    state.view.status = 'PAUSED';
-    upsertSearchAttributes([
-      { key: RunStatusKey, value: 'PAUSED' },
-      ...(gateFailed ? [{ key: GateStatusKey, value: 'FAILED' }] : []),
-    ]);
-    await acts.recordRunActivity({ runId, pipeline: state.view.pipeline, status: 'PAUSED', stage: state.view.stage, counts: state.view.counts, pausedReason: reason });
-    await acts.alertActivity({ runId, pipeline: state.view.pipeline, text: `Scoreflow run ${runId} paused: ${reason}`, kind: gateFailed ? 'gate_failed' : 'stage_failed' });
-    const decided = await condition(() => state.decision !== null, pauseTimeoutMs > 0 ? pauseTimeoutMs : undefined);
-    state.awaitingDecision = false;
-    state.view.pausedReason = null;
+  const record = async (extra: { pausedReason?: string } = {}) => {
+    await book.recordRunActivity({ runId, pipeline: state.view.pipeline, status: state.view.status, stage: state.view.stage, counts: state.view.counts, ...extra });
+  };
+
+  const setStatus = async (status: RunStatusView['status'], stage?: string) => {
+    state.view.status = status;
+    if (stage) state.view.stage = stage;
+    upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
     await flushAudit();
-    if (!decided) return { kind: 'abort' as const, operator: 'system', reason: `no operator decision within ${input.pauseTimeout}` };
-    const d = state.decision!;
-    if (d.kind !== 'abort') await setStatus('RUNNING');
+    await record();
+  };
+
+  /** Pauses until an operator decides (or pauseTimeout passes: abort by `system`). */
+  const awaitDecision = async (kind: 'gate' | 'stage' | 'export', reason: string): Promise<Decision> => {
+    state.awaitDecision(kind, reason);
+    upsertSearchAttributes([{ key: RunStatusKey, value: 'PAUSED' }, ...(kind === 'gate' ? [{ key: GateStatusKey, value: 'FAILED' }] : [])]);
+    await record({ pausedReason: reason });
+    await book.alertActivity({ runId, pipeline: state.view.pipeline, text: `Scoreflow run ${runId} paused: ${reason}. Send approve, resume, abort or rollback.`, kind: kind === 'gate' ? 'gate_failed' : 'stage_failed' });
+    await refreshRollbackTargets();
+    let decided = true;
+    if (pauseTimeoutMs > 0) decided = await condition(() => state.decision !== null, pauseTimeoutMs);
+    else await condition(() => state.decision !== null);
+    let d: Decision;
+    if (decided) {
+      d = state.decision!;
+    } else {
+      d = { kind: 'abort', operator: 'system', reason: `no operator decision within ${input.pauseTimeout}` };
+      state.aborted = { operator: d.operator, reason: d.reason };
+      state.unaudited.push({ action: 'abort', operator: 'system', reason: d.reason, payload: { pauseTimeout: input.pauseTimeout }, key: `${runId}:abort:pause-timeout` });
+    }
+    state.decision = null;
+    state.endAwait();
+    if (d.kind === 'abort') await flushAudit();
+    else await setStatus('RUNNING');
     return d;
   };
 
-  /** Runs a stage; when it fails after its retries, pauses for an operator: resume retries, abort ends. */
-  async function stage<T>(name: string, fn: () => Promise<T>): Promise<T | 'aborted'> {
+  /** An operator's pause request takes effect here, between stages. */
+  const honourPause = async (): Promise<Stop | null> => {
+    if (state.aborted) return { stop: 'ABORTED' };
+    if (!state.pauseRequested) return null;
+    state.awaitResume();
+    await setStatus('PAUSED');
+    await condition(() => !state.pauseRequested || state.aborted !== null);
+    state.endAwait();
+    if (state.aborted) return { stop: 'ABORTED' };
+    await setStatus('RUNNING');
+    return null;
+  };
+
+  /**
+   * Runs a stage; when it fails after its retries, pauses for an operator: approve/resume retries
+   * it, abort ends the run, a rollback is taken up once the stage has succeeded.
+   */
+  async function stage<T>(name: string, fn: () => Promise<T>): Promise<T | Stop> {
     for (;;) {
-      if (state.aborted) return 'aborted';
-      if (state.pauseRequested) {
-        state.view.pausedReason = 'paused by operator';
-        await setStatus('PAUSED');
-        await condition(() => !state.pauseRequested || state.aborted !== null);
-        state.view.pausedReason = null;
-        if (state.aborted) return 'aborted';
-        await setStatus('RUNNING');
-      }
+      const stop = await honourPause();
+      if (stop) return stop;
       state.view.stage = name;
       try {
         return await fn();
       } catch (err) {
-        const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-        const message = cause instanceof Error ? cause.message : String(cause);
+        if (isCancellation(err)) throw err;
+        const message = failureMessage(err);
         log.warn('stage failed; pausing for an operator', { runId, stage: name, error: message });
-        const d = await awaitDecision(`stage ${name} failed: ${message}`, false);
-        if (d.kind === 'abort') {
-          state.aborted = { operator: d.operator, reason: d.reason };
-          return 'aborted';
-        }
-        // approve/resume retries the stage; a rollback is taken up after the stage succeeds
+        const d = await awaitDecision('stage', `stage ${name} failed: ${message}`);
+        if (d.kind === 'abort') return { stop: 'ABORTED' };
         if (d.kind === 'rollback') state.pendingRollback = d.payload;
       }
     }
   }
 
+  let pipeline: PipelineConfig | undefined;
+  let snapshotId: string | undefined;
+
+  async function refreshRollbackTargets(): Promise<void> {
+    if (!pipeline || !snapshotId) return;
+    state.view.rollbackTargets = await book.rollbackTargetsActivity({ pipeline, snapshotId });
+  }
+
   const finish = async (status: 'COMPLETED' | 'ABORTED' | 'NO_DATA', reportPath?: string): Promise<ActivationRunResult> => {
+    state.acceptingRollback = false;
     await setStatus(status, status === 'COMPLETED' ? 'done' : state.view.stage);
-    return {
-      runId,
-      status,
-      counts: state.view.counts,
-      cycles: state.view.cycles.map((c) => c.runId),
-      exports: state.view.exports,
-      reportPath,
-    };
+    return { runId, status, counts: state.view.counts, cycles: state.view.cycles.map((c) => c.runId), exports: state.view.exports, reportPath };
   };
 
-  // ---- pipeline and input ----
-  const cfgOrAbort = await stage('load-pipeline', () => acts.loadPipelineActivity({ pipelinePath: input.pipelinePath }));
-  if (cfgOrAbort === 'aborted') return finish('ABORTED');
-  const cfg = cfgOrAbort;
-  state.view.pipeline = cfg.name;
-  upsertSearchAttributes([
-    { key: PipelineKey, value: cfg.name },
-    { key: RunStatusKey, value: 'RUNNING' },
-    { key: GateStatusKey, value: 'NOT_RUN' },
-  ]);
-  await acts.recordRunActivity({ runId, pipeline: cfg.name, status: 'RUNNING', stage: 'discover', counts: {} });
-
-  let cycleNo = 0;
-  let snapshotId: string;
-  let deliveryIds: string[] = [];
-  let feedMaxHitTime: string | undefined;
-  if (input.rollbackOf) {
-    const prior = await stage('load-prior-run', () => acts.priorRunActivity({ runId: input.rollbackOf! }));
-    if (prior === 'aborted') return finish('ABORTED');
-    snapshotId = prior.snapshotId;
-    deliveryIds = prior.deliveryIds;
-    if (input.model && input.rollbackReason) {
-      const ok = await applyRollback(input.model, input.rollbackReason.operator, input.rollbackReason.reason, snapshotId);
-      if (!ok) {
-        state.view.pausedReason = null;
-        return finish('ABORTED');
-      }
-    }
-  } else {
-    const feedDir = input.feedDir ?? cfg.inbox;
-    const found = await stage('discover', () => acts.discoverDeliveriesActivity({ dir: feedDir }));
-    if (found === 'aborted') return finish('ABORTED');
-    if (found.deliveries.length === 0) {
-      state.setCounts({ deliveries: 0 });
-      return finish('NO_DATA');
-    }
-    for (const d of found.deliveries) {
-      const res = await stage('ingest', () =>
-        acts.ingestFeedActivity({
-          dir: feedDir,
-          manifestFile: d.manifestFile,
-          customerIdColumn: cfg.feed.customerIdColumn,
-          consentColumn: cfg.consent.source === 'feed_column' ? cfg.consent.column : undefined,
-          maxQuarantineShare: cfg.feed.maxQuarantineShare,
-        }),
-      );
-      if (res === 'aborted') return finish('ABORTED');
-      deliveryIds.push(res.deliveryId);
-      state.addCounts({ records: res.records, loaded: res.loaded, excluded: res.excluded, quarantined: res.quarantined, visitors: res.visitors, pageViews: res.pageViews, orders: res.orders });
-    }
-    const ids = await stage('identity-sources', () =>
-      acts.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
-    );
-    if (ids === 'aborted') return finish('ABORTED');
-    state.setCounts({ crmCustomers: ids.crmCustomers, cmpConsents: ids.cmpConsents });
-    const snap = await stage('features', () => acts.extractFeaturesActivity({ deliveryIds, lookbackDays: cfg.features.lookbackDays }));
-    if (snap === 'aborted') return finish('ABORTED');
-    snapshotId = snap.snapshotId;
-    feedMaxHitTime = snap.asOf;
-    state.setCounts({ features: snap.entities });
+  try {
+    return await body();
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled from the Web UI or `temporal workflow cancel`: record it even though the scope is cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      state.view.status = 'CANCELLED';
+      upsertSearchAttributes([{ key: RunStatusKey, value: 'CANCELLED' }]);
+      await flushAudit();
+      await record();
+    });
+    throw err;
   }
 
-  // ---- cycles: the first, then one per rollback ----
-  let target: RollbackTarget | undefined = input.model;
-  let cycleId = input.rollbackOf ? `${runId}` : runId;
-  let rollbackOf: string | null = input.rollbackOf ?? null;
-  let reportPath: string | undefined;
+  async function body(): Promise<ActivationRunResult> {
+    // ---- pipeline: loaded, validated and snapshotted once; every activity gets the snapshot ----
+    const snap = await stage('load-pipeline', () => book.snapshotPipelineActivity({ runId, pipelinePath: input.pipelinePath }));
+    if (isStop(snap)) return finish('ABORTED');
+    const cfg = snap.config;
+    pipeline = cfg;
+    state.view.pipeline = cfg.name;
+    state.view.pipelineSha256 = snap.sha256;
+    upsertSearchAttributes([
+      { key: PipelineKey, value: cfg.name },
+      { key: RunStatusKey, value: 'RUNNING' },
+      { key: GateStatusKey, value: 'NOT_RUN' },
+    ]);
 
-  for (;;) {
-    const model = await stage('resolve-model', () => acts.resolveModelActivity({ pipelinePath: input.pipelinePath, target }));
-    if (model === 'aborted') return finish('ABORTED');
-    state.view.model = { name: model.modelName, version: model.version, policy: model.policy, sha256: model.sha256 };
-    upsertSearchAttributes([{ key: ModelVersionKey, value: model.policy === 'rules' ? `rules:${model.version}` : model.version }]);
-    state.view.cycles.push({ runId: cycleId, rollbackOf, model: model.policy === 'rules' ? `rules:${model.version}` : `${model.modelName}@${model.version}` });
+    let deliveryIds: string[] = [];
+    let feedMaxHitTime: string | undefined;
+    /** The champion move a rollback cycle makes once it has passed its gates or was approved. */
+    let pendingChampion: { to: RollbackTarget; operator: string; reason: string } | null = null;
 
-    const scored = await stage('score', () => acts.scoreActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf }));
-    if (scored === 'aborted') return finish('ABORTED');
-    state.setCounts({ scored: scored.scored });
-
-    const gate = await stage('gate', () => acts.gateCycleActivity({ runId: cycleId, pipelinePath: input.pipelinePath, snapshotId, feedMaxHitTime, actionTime: new Date().toISOString() }));
-    if (gate === 'aborted') return finish('ABORTED');
-    state.setGate(gate.status, gate.results);
-    upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);
-
-    if (gate.status === 'fail') {
-      const failed = gate.results.filter((r) => r.status === 'fail').map((r) => `${r.gate}${r.subject ? `(${r.subject})` : ''}: ${r.detail}`);
-      const d = await awaitDecision(`gate failed: ${failed.join('; ')}`, true);
-      if (d.kind === 'abort') {
-        state.aborted = { operator: d.operator, reason: d.reason };
-        await acts.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'ABORTED', stage: 'gate', counts: {} });
-        return finish('ABORTED');
+    if (input.rollbackOf) {
+      const prior = await stage('load-prior-run', () => book.priorRunActivity({ runId: input.rollbackOf! }));
+      if (isStop(prior)) return finish('ABORTED');
+      snapshotId = prior.snapshotId;
+      deliveryIds = prior.deliveryIds;
+      if (input.model && input.rollbackReason) {
+        await refreshRollbackTargets();
+        const check = state.check('rollback', { to: input.model, ...input.rollbackReason });
+        if (!check.ok) throw ApplicationFailure.nonRetryable(`rollback of ${input.rollbackOf}: ${check.error}`, 'InvalidRollbackTarget');
+        pendingChampion = { to: input.model, ...input.rollbackReason };
       }
-      if (d.kind === 'rollback') {
-        const ok = await applyRollback(d.payload.to, d.payload.operator, d.payload.reason, snapshotId);
-        if (!ok) continue; // invalid target: recorded; re-gate the same cycle
-        rollbackOf = cycleId;
-        cycleId = `${runId}.rollback-${++cycleNo}`;
-        target = d.payload.to;
-        continue;
+    } else {
+      const feedDir = input.feedDir ?? cfg.inbox;
+      const found = await stage('discover', () => book.discoverDeliveriesActivity({ dir: feedDir }));
+      if (isStop(found)) return finish('ABORTED');
+      if (found.deliveries.length === 0) {
+        state.setCounts({ deliveries: 0 });
+        return finish('NO_DATA');
       }
-      state.view.gate.overriddenBy = { operator: d.operator, reason: d.reason };
-      upsertSearchAttributes([{ key: GateStatusKey, value: 'OVERRIDDEN' }]);
-    }
-
-    const published = await stage('publish', () => acts.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf }));
-    if (published === 'aborted') return finish('ABORTED');
-    state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
-
-    if (cfg.online.enabled) {
-      const online = await stage('publish-online', () => acts.publishOnlineActivity({ runId: cycleId, namespace: cfg.online.namespace }));
-      if (online === 'aborted') return finish('ABORTED');
-      state.setCounts({ publishedOnline: online.written + online.unchanged });
-    }
-
-    const exported = await stage('export', async () => {
-      const results = await Promise.all(
-        cfg.destinations.map((dest) =>
-          executeChild(exportToDestination, {
-            workflowId: `${cycleId}.export.${dest.name}`,
-            args: [{ runId: cycleId, pipelinePath: input.pipelinePath, destination: dest.name }],
+      for (const d of found.deliveries) {
+        const res = await stage('ingest', () =>
+          data.ingestFeedActivity({
+            dir: feedDir,
+            manifestFile: d.manifestFile,
+            customerIdColumn: cfg.feed.customerIdColumn,
+            consentColumn: cfg.consent.source === 'feed_column' ? cfg.consent.column : undefined,
+            maxQuarantineShare: cfg.feed.maxQuarantineShare,
           }),
-        ),
+        );
+        if (isStop(res)) return finish('ABORTED');
+        deliveryIds.push(res.deliveryId);
+        state.addCounts({ records: res.records, loaded: res.loaded, excluded: res.excluded, quarantined: res.quarantined, visitors: res.visitors, pageViews: res.pageViews, orders: res.orders });
+      }
+      const ids = await stage('identity-sources', () =>
+        data.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
       );
-      return results;
-    });
-    if (exported === 'aborted') return finish('ABORTED');
-    let exportedRows = 0;
-    for (const e of exported) {
-      state.view.exports.push({ destination: e.destination, cycleRunId: cycleId, rows: e.rows, location: e.location });
-      exportedRows += e.rows;
+      if (isStop(ids)) return finish('ABORTED');
+      state.setCounts({ crmCustomers: ids.crmCustomers, cmpConsents: ids.cmpConsents });
+      const feat = await stage('features', () => data.extractFeaturesActivity({ deliveryIds, lookbackDays: cfg.features.lookbackDays }));
+      if (isStop(feat)) return finish('ABORTED');
+      snapshotId = feat.snapshotId;
+      feedMaxHitTime = feat.asOf;
+      state.setCounts({ features: feat.entities });
+      await refreshRollbackTargets();
     }
-    state.setCounts({ exported: exportedRows });
+    const snapshot = snapshotId;
 
-    // Activation drift: match and acceptance rates per destination against their trailing average.
-    const drift = await stage('activation-drift', () => acts.activationDriftActivity({ runId: cycleId, pipelinePath: input.pipelinePath }));
-    if (drift === 'aborted') return finish('ABORTED');
-    if (drift.alert) log.warn('activation drift alert', { runId, cycleId, declined: drift.results.filter((r) => r.status !== 'pass').map((r) => `${r.gate}:${r.subject}`) });
+    // ---- cycles: the first, then one per accepted rollback ----
+    let target: RollbackTarget | undefined = input.model;
+    let cycleNo = 0;
+    let cycleId = runId;
+    let rollbackOf: string | null = input.rollbackOf ?? null;
+    let reportPath: string | undefined;
 
-    const report = await stage('report', () => acts.runReportActivity({ runId: cycleId }));
-    if (report !== 'aborted') reportPath = report.path;
-
-    if (input.attributionWindow && !rollbackOf) {
-      await startChild(measureOutcomes, {
-        workflowId: `${runId}.measure`,
-        args: [{ runId, pipelinePath: input.pipelinePath, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-    }
-
-    await acts.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'COMPLETED', stage: 'done', counts: state.view.counts });
-
-    // Stay open for a rollback during the rollback window. A rollback to an invalid target is refused
-    // (listed in `status`) and the window stays open for a valid one until it ends.
-    const windowEnds = Date.now() + (input.rollbackWindow ? durationMs(input.rollbackWindow) : 0);
-    let accepted: RollbackTarget | null = null;
-    for (;;) {
-      if (!state.pendingRollback && !state.aborted && Date.now() < windowEnds) {
-        state.acceptingRollback = true;
-        state.view.stage = 'rollback-window';
-        await condition(() => state.pendingRollback !== null || state.aborted !== null, windowEnds - Date.now());
-      }
-      const rb = state.pendingRollback;
-      state.pendingRollback = null;
-      if (!rb || state.aborted) break;
-      await flushAudit();
-      if (await applyRollback(rb.to, rb.operator, rb.reason, snapshotId)) {
-        accepted = rb.to;
-        break;
-      }
-    }
-    if (accepted) {
+    const startRollbackCycle = (p: RollbackPayload) => {
+      pendingChampion = { to: p.to, operator: p.operator, reason: p.reason };
       rollbackOf = cycleId;
       cycleId = `${runId}.rollback-${++cycleNo}`;
-      target = accepted;
-      continue;
+      target = p.to;
+    };
+
+    for (;;) {
+      if (state.pendingRollback) {
+        const p = state.pendingRollback;
+        state.pendingRollback = null;
+        if (state.view.cycles.length > 0) startRollbackCycle(p);
+        else {
+          // Sent before the first cycle scored: the first cycle is scored with the target instead.
+          target = p.to;
+          pendingChampion = { to: p.to, operator: p.operator, reason: p.reason };
+        }
+      }
+      state.view.exportStatus = {};
+      const model = await stage('resolve-model', () => book.resolveModelActivity({ pipeline: cfg, target }));
+      if (isStop(model)) return finish('ABORTED');
+      const modelLabel = model.policy === 'rules' ? `rules:${model.version}` : model.version;
+      state.view.model = { name: model.modelName, version: model.version, policy: model.policy, sha256: model.sha256 };
+      upsertSearchAttributes([{ key: ModelVersionKey, value: modelLabel }]);
+      state.view.cycles.push({ runId: cycleId, rollbackOf, model: model.policy === 'rules' ? `rules:${model.version}` : `${model.modelName}@${model.version}` });
+
+      const scored = await stage('score', () => data.scoreActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf }));
+      if (isStop(scored)) return finish('ABORTED');
+      state.setCounts({ scored: scored.scored });
+
+      const gate = await stage('gate', () => data.gateCycleActivity({ runId: cycleId, pipeline: cfg, snapshotId: snapshot, policy: model.policy, feedMaxHitTime, actionTime: new Date().toISOString() }));
+      if (isStop(gate)) return finish('ABORTED');
+      state.setGate(gate.status, gate.results);
+      upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);
+
+      if (gate.status === 'fail') {
+        const failed = gate.results.filter((r) => r.status === 'fail').map((r) => `${r.gate}${r.subject ? `(${r.subject})` : ''}: ${r.detail}`);
+        const d = await awaitDecision('gate', `gate failed: ${failed.join('; ')}`);
+        if (d.kind === 'abort') {
+          await book.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'ABORTED', stage: 'gate', counts: {} });
+          return finish('ABORTED');
+        }
+        if (d.kind === 'rollback') {
+          startRollbackCycle(d.payload);
+          continue;
+        }
+        state.view.gate.overriddenBy = { operator: d.operator, reason: d.reason };
+        upsertSearchAttributes([{ key: GateStatusKey, value: 'OVERRIDDEN' }]);
+      }
+
+      // The rollback cycle passed its gates (or an operator approved it): now the champion moves.
+      if (pendingChampion) {
+        const move = pendingChampion;
+        const moved = await stage('set-champion', () =>
+          book.setChampionActivity({ pipeline: cfg, to: move.to, operator: move.operator, reason: move.reason, runId, idempotencyKey: `${runId}:champion:${cycleId}` }),
+        );
+        if (isStop(moved)) return finish('ABORTED');
+        pendingChampion = null;
+      }
+
+      const published = await stage('publish', () => data.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf }));
+      if (isStop(published)) return finish('ABORTED');
+      state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
+
+      if (cfg.online.enabled) {
+        const online = await stage('publish-online', () => data.publishOnlineActivity({ runId: cycleId, namespace: cfg.online.namespace }));
+        if (isStop(online)) return finish('ABORTED');
+        state.setCounts({ publishedOnline: online.written + online.unchanged });
+      }
+
+      const exported = await exportAll(cfg, cycleId);
+      if (isStop(exported)) return finish('ABORTED');
+      if (exported === 'rollback') continue;
+      let exportedRows = 0;
+      for (const e of exported) {
+        state.view.exports.push({ destination: e.destination, cycleRunId: cycleId, rows: e.rows, location: e.location });
+        exportedRows += e.rows;
+      }
+      state.setCounts({ exported: exportedRows });
+
+      // Activation drift: match and acceptance rates per destination against their trailing average.
+      const drift = await stage('activation-drift', () => data.activationDriftActivity({ runId: cycleId, pipeline: cfg }));
+      if (isStop(drift)) return finish('ABORTED');
+      if (drift.alert) log.warn('activation drift alert', { runId, cycleId, declined: drift.results.filter((r) => r.status !== 'pass').map((r) => `${r.gate}:${r.subject}`) });
+
+      const report = await stage('report', () => data.runReportActivity({ runId: cycleId }));
+      if (isStop(report)) return finish('ABORTED');
+      reportPath = report.path;
+
+      if (input.attributionWindow && !rollbackOf) {
+        await startChild(measureOutcomes, {
+          workflowId: `${runId}.measure`,
+          args: [{ runId, pipeline: cfg, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      }
+
+      await book.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'COMPLETED', stage: 'done', counts: state.view.counts });
+
+      // Stay open for a rollback during the rollback window; a rollback already pending is taken now.
+      const windowMs = input.rollbackWindow ? durationMs(input.rollbackWindow) : 0;
+      if (!state.pendingRollback && !state.aborted && windowMs > 0) {
+        state.acceptingRollback = true;
+        state.view.stage = 'rollback-window';
+        await refreshRollbackTargets();
+        await condition(() => state.pendingRollback !== null || state.aborted !== null, windowMs);
+        state.acceptingRollback = false;
+      }
+      await flushAudit();
+      if (state.pendingRollback && !state.aborted) continue;
+      return finish('COMPLETED', reportPath);
     }
-    state.acceptingRollback = false;
-    return finish('COMPLETED', reportPath);
   }
 
-  async function applyRollback(to: RollbackTarget, operator: string, reason: string, snapshot: string): Promise<boolean> {
-    const check = await acts.validateRollbackTargetActivity({ pipelinePath: input.pipelinePath, to, snapshotId: snapshot });
-    if (!check.ok) {
-      state.rejectSignal('rollback', check.error);
-      log.warn('rollback rejected', { runId, error: check.error });
-      return false;
+  /**
+   * Exports the cycle to every destination, one child workflow each, all settled. Destinations that
+   * failed pause the run; approve/resume re-runs only those (completed children are never started
+   * again), abort ends the run, rollback abandons this cycle's remaining exports for a new cycle.
+   */
+  async function exportAll(cfg: PipelineConfig, cycleId: string): Promise<ExportToDestinationResult[] | Stop | 'rollback'> {
+    const done = new Map<string, ExportToDestinationResult>();
+    const status = (state.view.exportStatus ??= {});
+    for (const d of cfg.destinations) status[d.name] = { status: 'pending', attempts: 0 };
+    for (;;) {
+      const stop = await honourPause();
+      if (stop) return stop;
+      state.view.stage = 'export';
+      const todo = cfg.destinations.filter((d) => !done.has(d.name));
+      const settled = await Promise.allSettled(
+        todo.map((dest) => {
+          status[dest.name]!.attempts++;
+          return executeChild(exportToDestination, {
+            workflowId: `${cycleId}.export.${dest.name}`,
+            args: [{ runId: cycleId, pipeline: cfg, destination: dest.name, retryFor: input.exportRetryFor }],
+          });
+        }),
+      );
+      const failures: string[] = [];
+      settled.forEach((s, i) => {
+        const name = todo[i]!.name;
+        if (s.status === 'fulfilled') {
+          done.set(name, s.value);
+          status[name] = { ...status[name]!, status: 'completed', rows: s.value.rows, error: undefined };
+        } else {
+          if (isCancellation(s.reason)) throw s.reason;
+          const error = failureMessage(s.reason);
+          status[name] = { ...status[name]!, status: 'failed', error };
+          failures.push(`${name}: ${error}`);
+        }
+      });
+      if (failures.length === 0) return cfg.destinations.map((d) => done.get(d.name)!);
+      log.warn('export failed; pausing for an operator', { runId, cycleId, failed: failures.length, completed: done.size });
+      const d = await awaitDecision('export', `export failed for ${failures.length} of ${cfg.destinations.length} destination(s) (${done.size} completed and kept): ${failures.join('; ')}`);
+      if (d.kind === 'abort') return { stop: 'ABORTED' };
+      if (d.kind === 'rollback') {
+        state.pendingRollback = d.payload;
+        return 'rollback';
+      }
     }
-    await acts.setChampionActivity({ pipelinePath: input.pipelinePath, to, operator, reason, runId, idempotencyKey: `${runId}:champion:${cycleNo + 1}` });
-    return true;
   }
 }
-

@@ -8,16 +8,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { logger } from '../observability/logger.ts';
 import { routeDecision } from './route-filter.ts';
 import { writeFileExport } from './file-export.ts';
 import { syncDestination } from './sync-destination.ts';
 import type { StatefulDestination } from './adapter-factory.ts';
 
-export interface ExportInput {
+export interface ExportInput extends PipelineRef {
   runId: string;
-  pipelinePath: string;
   destination: string;
 }
 
@@ -38,7 +37,7 @@ export async function loadRunRecords(runId: string): Promise<CanonicalRecord[]> 
 }
 
 export async function exportDestinationActivity(input: ExportInput): Promise<ExportResult> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const dest = cfg.destinations.find((d) => d.name === input.destination);
   if (!dest) {
     throw ApplicationFailure.nonRetryable(

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { IngestDeliveryInput, IngestResult } from '../../contracts/feed-ingest.ts';
 import { ingestDelivery, type IngestProgress } from './ingest-delivery.ts';
 import { InvalidFeedError } from './invalid-feed-error.ts';
+import { heartbeat } from '../run/heartbeat.ts';
 
 /** The current activity context, or null when not running inside a Temporal activity. */
 function activityContext(): Context | null {
@@ -27,10 +28,10 @@ export async function ingestFeedActivity(input: IngestDeliveryInput): Promise<In
     throw ApplicationFailure.nonRetryable(`ingestFeedActivity input is invalid: ${z.prettifyError(parsed.error)}. Fix the pipeline's feed settings.`, 'ContractViolation');
   }
   const ctx = activityContext();
-  ctx?.heartbeat({ stage: 'verify', manifestFile: parsed.data.manifestFile });
+  heartbeat({ stage: 'verify', manifestFile: parsed.data.manifestFile });
   try {
     const result = await ingestDelivery(parsed.data, {
-      onProgress: (p: IngestProgress) => ctx?.heartbeat({ stage: 'load', ...p }),
+      onProgress: (p: IngestProgress) => heartbeat({ stage: 'load', ...p }),
       signal: ctx?.cancellationSignal,
     });
     return IngestResult.parse(result);

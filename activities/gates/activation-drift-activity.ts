@@ -17,14 +17,13 @@ import { worstStatus, type GateResult } from '../../contracts/gate-report.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { sendAlert } from '../observability/send-alert.ts';
-import { InvalidPipelineConfigError, loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { activationDrift, type ActivationStats, type DriftThreshold } from './activation-drift.ts';
 
 export const DRIFT_GATES = ['matchRateDecline', 'acceptanceDecline'] as const;
 
-export interface ActivationDriftInput {
+export interface ActivationDriftInput extends PipelineRef {
   runId: string;
-  pipelinePath: string;
 }
 
 export interface ActivationDriftActivityResult {
@@ -117,13 +116,7 @@ async function storeDriftResults(client: pg.PoolClient, runId: string, results: 
 }
 
 export async function activationDriftActivity(input: ActivationDriftInput): Promise<ActivationDriftActivityResult> {
-  let pipeline: ReturnType<typeof loadPipelineConfig>;
-  try {
-    pipeline = loadPipelineConfig(input.pipelinePath);
-  } catch (err) {
-    if (err instanceof InvalidPipelineConfigError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidPipelineConfig');
-    throw err;
-  }
+  const pipeline = pipelineOf(input);
   const cfg = GateConfig.safeParse(pipeline.gates ?? {});
   if (!cfg.success) {
     throw ApplicationFailure.nonRetryable(

@@ -25,7 +25,9 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * The latest COMPLETED run of the pipeline other than this one: the accepted baseline. A rollback
+ * The latest COMPLETED run of the pipeline other than this one that passed its gates without an
+ * operator override: the accepted baseline. A cycle an operator approved past a failed gate is
+ * delivered, but never becomes the yardstick for the next cycle's drift. A rollback
  * cycle's baseline is the latest COMPLETED run scored by the model (or policy) it rolls back to, never
  * the cycle it replaces: the change of model is the operator's decision, not drift.
  */
@@ -33,6 +35,7 @@ export async function findBaselineRun(db: Queryable, pipeline: string, runId: st
   const { rows } = await db.query<{ run_id: string }>(
     `SELECT b.run_id FROM activation_run b LEFT JOIN activation_run c ON c.run_id = $2
      WHERE b.pipeline = $1 AND b.status = 'COMPLETED' AND b.run_id <> $2
+       AND NOT EXISTS (SELECT 1 FROM gate_evaluation g WHERE g.run_id = b.run_id AND g.status = 'fail')
        AND (c.rollback_of IS NULL OR (b.model_name IS NOT DISTINCT FROM c.model_name AND b.model_version IS NOT DISTINCT FROM c.model_version
                                       AND b.decision_policy IS NOT DISTINCT FROM c.decision_policy))
      ORDER BY b.started_at DESC, b.run_id DESC LIMIT 1`,

@@ -10,15 +10,14 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { liftBreakdown, liftFromRows, summarizeArms, type BreakdownRow, type LiftResult, type BreakdownGroup } from './lift.ts';
 import { logger } from '../observability/logger.ts';
 import { renderLiftReport } from '../report/lift-report.ts';
 import { reportFolderName } from '../report/write-run-report.ts';
 
-export interface OutcomesInput {
+export interface OutcomesInput extends PipelineRef {
   runId: string;
-  pipelinePath: string;
   /** Data-time window after the snapshot's as-of; defaults to the score's horizon (probability semantics) or 7 days. */
   windowDays?: number;
   /** Where the HTML report goes: $SCOREFLOW_REPORT_DIR, else .data/reports under the working directory. */
@@ -77,7 +76,7 @@ function noHoldoutResult(rows: BreakdownRow[], reason: string): LiftResult {
 }
 
 export async function computeOutcomes(input: OutcomesInput): Promise<LiftReport> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const pool = getPool();
   // The latest cycle of the run (a rollback publishes a new cycle) is what destinations hold.
   const cycle = await pool.query<{ run_id: string; as_of: Date }>(

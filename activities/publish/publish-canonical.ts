@@ -9,17 +9,16 @@ import { CanonicalRecord, CANONICAL_CONTRACT_VERSION } from '../../contracts/can
 import { FEATURE_SET_VERSION } from '../../contracts/feature-set.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { assignArm } from '../measurement/holdout.ts';
 import { cmpConsentSql, consentFor } from '../scoring/consent.ts';
 import { buildCanonicalRecord, type StoredDecision } from './build-record.ts';
 import type { ResolvedModel } from '../scoring/resolve-model.ts';
 import { logger } from '../observability/logger.ts';
 
-export interface PublishInput {
+export interface PublishInput extends PipelineRef {
   runId: string;
   parentRunId: string;
-  pipelinePath: string;
   snapshotId: string;
   model: ResolvedModel;
   rollbackOf: string | null;
@@ -43,7 +42,7 @@ export async function publishCanonicalActivity(input: PublishInput): Promise<Pub
     return { published: done.rows[0]!.n, quarantined: q.rows[0]?.n ?? 0, control: done.rows[0]!.control, alreadyPublished: true };
   }
 
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const { rows } = await pool.query<{
     entity_id: string;
     decision: StoredDecision;

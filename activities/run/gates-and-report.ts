@@ -1,26 +1,29 @@
 /**
- * The workflow's view of gates, alerts and the run report: it passes the pipeline file, these
- * shells load the pipeline's gate config and alert settings and call the gate suite and report.
+ * The workflow's view of gates, alerts and the run report: it passes the run's pipeline snapshot; these
+ * shells take its gate config (the rules policy's for a rules cycle) and call the gate suite and report.
  */
 import { join } from 'node:path';
-import { loadPipelineConfig } from './pipeline.ts';
+import { pipelineOf, type PipelineRef } from './pipeline.ts';
 import { runGatesActivity, type RunGatesResult } from '../gates/gate-activity.ts';
 import { writeRunReportActivity } from '../report/write-run-report.ts';
 import { sendAlert } from '../observability/send-alert.ts';
 import { DATA_DIR } from '../store/paths.ts';
+import { gateBlockFor } from '../../contracts/gate-config.ts';
 
 /**
  * `actionTime` is when the run acts on the data (the workflow's clock at the gate): a feed is judged
  * fresh against the moment its scores would be activated, so replaying an old delivery is refused
  * as stale unless an operator approves it.
  */
-export async function gateCycleActivity(input: { runId: string; pipelinePath: string; snapshotId: string; feedMaxHitTime?: string; actionTime?: string }): Promise<RunGatesResult> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+export async function gateCycleActivity(
+  input: PipelineRef & { runId: string; snapshotId: string; policy?: 'model' | 'rules'; feedMaxHitTime?: string; actionTime?: string },
+): Promise<RunGatesResult> {
+  const cfg = pipelineOf(input);
   return runGatesActivity({
     runId: input.runId,
     pipeline: cfg.name,
     snapshotId: input.snapshotId,
-    config: cfg.gates,
+    config: gateBlockFor(input.policy ?? 'model', cfg.gates, cfg.rulesGates),
     feedMaxHitTime: input.feedMaxHitTime ?? null,
     now: input.actionTime ?? new Date().toISOString(),
   });

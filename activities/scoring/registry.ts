@@ -375,6 +375,18 @@ export async function setPipelineChampion(pipeline: string, target: ChampionTarg
  * snapshot's feature set (none registered is accepted: the pipeline's fallbackPolicy file is
  * registered on first use).
  */
+/**
+ * What a run on `featureSetVersion` may roll back to: the non-retired versions of `modelName` trained
+ * on that feature set, and whether a rules policy fits it (a registered one on that feature set, or,
+ * when none is registered yet, the pipeline's fallbackPolicy file).
+ */
+export async function rollbackTargets(modelName: string, featureSetVersion: string, hasFallbackFile: boolean): Promise<{ versions: string[]; rules: boolean }> {
+  const pool = getPool();
+  const versions = (await versionsOf(pool, modelName)).filter((r) => r.status !== 'retired' && r.feature_set_version === featureSetVersion).map((r) => r.version);
+  const rules = (await versionsOf(pool, RULES_POLICY_NAME)).filter((r) => r.status !== 'retired');
+  return { versions, rules: rules.length === 0 ? hasFallbackFile : rules.some((r) => r.feature_set_version === featureSetVersion) };
+}
+
 export async function validateRollbackTarget(pipeline: string, target: RollbackTarget, featureSetVersion: string): Promise<ValidRollbackTarget> {
   const t = RollbackTarget.safeParse(target);
   if (!t.success) throw new ModelRegistryError('INVALID_TARGET', `rollback target: ${describeIssues(t.error.issues)}; give {modelVersion} or {policy: 'rules'}`);

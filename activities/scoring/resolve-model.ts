@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { getPool } from '../store/db.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { registerArtifactBytes } from './register-default.ts';
 
 export interface ResolvedModel {
@@ -71,8 +71,8 @@ async function resolveRules(fallbackPolicy: string | undefined, pipeline: string
   return toResolved(row, 'rules');
 }
 
-export async function resolveModelActivity(input: { pipelinePath: string; target?: ModelTarget }): Promise<ResolvedModel> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+export async function resolveModelActivity(input: PipelineRef & { target?: ModelTarget }): Promise<ResolvedModel> {
+  const cfg = pipelineOf(input);
   const name = cfg.model.name;
   if (input.target && 'policy' in input.target) return resolveRules(cfg.fallbackPolicy, cfg.name);
   if (input.target && 'modelVersion' in input.target) {

@@ -5,12 +5,12 @@
  * and keep waiting for a valid decision instead of failing the run.
  */
 import { getPool } from '../store/db.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
-import { ModelRegistryError, setPipelineChampion, validateRollbackTarget } from './registry.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
+import { ModelRegistryError, rollbackTargets, setPipelineChampion, validateRollbackTarget } from './registry.ts';
+import type { RollbackTargetsView } from '../../workflows/messages.ts';
 import type { ModelTarget } from './resolve-model.ts';
 
-export interface ValidateRollbackInput {
-  pipelinePath: string;
+export interface ValidateRollbackInput extends PipelineRef {
   to: ModelTarget;
   snapshotId: string;
 }
@@ -23,7 +23,7 @@ async function snapshotFeatureSet(snapshotId: string): Promise<string | undefine
 }
 
 export async function validateRollbackTargetActivity(input: ValidateRollbackInput): Promise<ValidateRollbackResult> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const featureSet = await snapshotFeatureSet(input.snapshotId);
   if (!featureSet) return { ok: false, error: `feature snapshot ${input.snapshotId} does not exist; the run has not extracted features yet` };
   const to = 'modelVersion' in input.to ? { modelVersion: input.to.modelVersion, modelName: cfg.model.name } : input.to;
@@ -37,8 +37,19 @@ export async function validateRollbackTargetActivity(input: ValidateRollbackInpu
   }
 }
 
-export interface SetChampionInput {
-  pipelinePath: string;
+/**
+ * The rollback targets of a run, for the workflow's synchronous update validator: it refuses an
+ * unknown version at receipt, listing these. Refreshed whenever the run pauses or opens its window.
+ */
+export async function rollbackTargetsActivity(input: PipelineRef & { snapshotId: string }): Promise<RollbackTargetsView> {
+  const cfg = pipelineOf(input);
+  const featureSet = await snapshotFeatureSet(input.snapshotId);
+  if (!featureSet) throw new ModelRegistryError('INVALID_TARGET', `feature snapshot ${input.snapshotId} does not exist`);
+  const t = await rollbackTargets(cfg.model.name, featureSet, Boolean(cfg.fallbackPolicy));
+  return { modelName: cfg.model.name, featureSetVersion: featureSet, ...t };
+}
+
+export interface SetChampionInput extends PipelineRef {
   to: ModelTarget;
   operator: string;
   reason: string;
@@ -47,7 +58,7 @@ export interface SetChampionInput {
 }
 
 export async function setChampionActivity(input: SetChampionInput): Promise<{ changed: boolean; champion: string }> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const target = 'modelVersion' in input.to ? { modelName: cfg.model.name, version: input.to.modelVersion } : { policy: 'rules' as const };
   const res = await setPipelineChampion(cfg.name, target, {
     operator: input.operator,

@@ -7,17 +7,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FEATURE_NAMES, type FeatureVector } from '../../contracts/feature-set.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
-import { loadPipelineConfig } from '../run/pipeline.ts';
+import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { decide } from './decide.ts';
 import { cmpConsentSql, consentFor } from './consent.ts';
 import { loadScorerBySha } from './load-scorer.ts';
 import type { ResolvedModel } from './resolve-model.ts';
 import { heartbeat } from '../run/heartbeat.ts';
 
-export interface ScoreInput {
+export interface ScoreInput extends PipelineRef {
   runId: string;
   parentRunId: string;
-  pipelinePath: string;
   snapshotId: string;
   model: ResolvedModel;
   rollbackOf: string | null;
@@ -39,7 +38,7 @@ interface FeatureRow extends FeatureVector {
 }
 
 export async function scoreActivity(input: ScoreInput): Promise<ScoreResult> {
-  const cfg = loadPipelineConfig(input.pipelinePath);
+  const cfg = pipelineOf(input);
   const pool = getPool();
   const snap = await pool.query<{ feature_set_version: string }>('SELECT feature_set_version FROM feature_snapshot WHERE snapshot_id = $1', [input.snapshotId]);
   if (!snap.rows[0]) throw ApplicationFailure.nonRetryable(`feature snapshot ${input.snapshotId} does not exist; extract features first`, 'InvalidModel');

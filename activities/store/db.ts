@@ -2,6 +2,7 @@
  * PostgreSQL access: connection settings, database creation, migrations and a shared pool.
  * DATABASE_URL defaults to a `scoreflow` database on 127.0.0.1:5432 and is created if missing.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { fileURLToPath } from 'node:url';
@@ -115,10 +116,67 @@ const pools = new Map<string, pg.Pool>();
 pg.types.setTypeParser(20, (v) => Number(v)); // int8 counts fit comfortably in doubles here
 pg.types.setTypeParser(1700, (v) => Number(v)); // numeric (revenue) as number
 
+/**
+ * The clients one activity has checked out (pool.query checks one out too), so a cancelled activity
+ * can cancel its running statements: workers/activity-boundary.ts opens a scope per activity.
+ */
+export type QueryScope = Set<pg.PoolClient>;
+const queryScopes = new AsyncLocalStorage<QueryScope>();
+const guarded = new WeakSet<object>();
+
+export function runInQueryScope<T>(scope: QueryScope, fn: () => Promise<T>): Promise<T> {
+  return queryScopes.run(scope, fn);
+}
+
+/** Asks PostgreSQL to cancel whatever the scope's checked-out clients are running (pg_cancel_backend). */
+export async function cancelScopeQueries(scope: QueryScope, url = databaseUrl()): Promise<number> {
+  const pids = [...scope].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
+  if (pids.length === 0) return 0;
+  const admin = new pg.Client({ connectionString: url });
+  admin.on('error', () => {});
+  try {
+    await admin.connect();
+    const { rows } = await admin.query<{ n: number }>('SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))::int AS n FROM unnest($1::int[]) AS pid', [pids]);
+    return rows[0]?.n ?? 0;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+function track(client: pg.PoolClient, scope: QueryScope | undefined): pg.PoolClient {
+  // A checked-out client whose server connection dies emits 'error'; unhandled, that kills the
+  // process. The failing query rejects anyway, so the activity fails and Temporal retries it.
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on('error', () => {});
+  }
+  if (scope) {
+    scope.add(client);
+    const release = client.release;
+    client.release = (err?: Error | boolean) => {
+      scope.delete(client);
+      client.release = release;
+      return release.call(client, err);
+    };
+  }
+  return client;
+}
+
+/** A pool whose checkouts are guarded against connection errors and recorded in the caller's query scope. */
+class ScopedPool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+    const scope = queryScopes.getStore();
+    if (!callback) return super.connect().then((c) => track(c, scope));
+    super.connect((err, client, done) => callback(err, client ? track(client, scope) : client, client ? (r?: unknown) => client.release(r as Error | boolean) : done));
+  }
+}
+
 export function getPool(url = databaseUrl()): pg.Pool {
   let pool = pools.get(url);
   if (!pool) {
-    pool = new pg.Pool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
+    pool = new ScopedPool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
     pool.on('error', () => {
       /* idle client errors are surfaced on the next query */
     });

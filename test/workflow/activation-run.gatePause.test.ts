@@ -93,7 +93,7 @@ describe('activationRun pauses on a failed PSI gate', () => {
 
   it('accepts a baseline cycle of a normal feed', async () => {
     const dir = await generate('base', 'none');
-    const h = await w.start(`${pipeline.name}.baseline`, { pipelinePath: pipeline.path, feedDir: dir, pauseTimeout: '2m' }, pipeline.name);
+    const h = await w.start(`${pipeline.name}.baseline`, { pipelinePath: pipeline.path, feedDir: dir }, pipeline.name);
     const result = await runResult(h);
     expect(result.status).toBe('COMPLETED');
     const status = await h.query(statusQuery);
@@ -109,8 +109,8 @@ describe('activationRun pauses on a failed PSI gate', () => {
   it('pauses a drifted run at the gate: status, search attributes, gate report and alert', async () => {
     // Two drifted cycles, started together so both are judged against the same accepted baseline.
     const [dirA, dirB] = await Promise.all([generate('drifta', 'shift_score'), generate('driftb', 'shift_score')]);
-    approveRun = await w.start(`${pipeline.name}.drift-approve`, { pipelinePath: pipeline.path, feedDir: dirA, pauseTimeout: '2m' }, pipeline.name);
-    abortRun = await w.start(`${pipeline.name}.drift-abort`, { pipelinePath: pipeline.path, feedDir: dirB, pauseTimeout: '2m' }, pipeline.name);
+    approveRun = await w.start(`${pipeline.name}.drift-approve`, { pipelinePath: pipeline.path, feedDir: dirA }, pipeline.name);
+    abortRun = await w.start(`${pipeline.name}.drift-abort`, { pipelinePath: pipeline.path, feedDir: dirB }, pipeline.name);
 
     for (const h of [approveRun, abortRun]) {
       const status = await waitForStatus(h, (v) => v.status === 'PAUSED');

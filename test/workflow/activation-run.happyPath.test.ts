@@ -38,7 +38,7 @@ beforeAll(async () => {
   const other = await generateRecentFeed({ out: foreign, rsid: uid('wfaforeign'), seed: 4343, visitors: 200 });
   for (const d of other.deliveries) await ingestFeedActivity({ dir: foreign, manifestFile: d.manifest, customerIdColumn: 'post_evar3', consentColumn: 'post_evar5', maxQuarantineShare: 0.01 });
   h = await startActivationWorker('wfa-happy');
-  const handle = await h.start(workflowId, { pipelinePath: pipeline.path, feedDir: pipeline.inbox, pauseTimeout: '20s' });
+  const handle = await h.start(workflowId, { pipelinePath: pipeline.path, feedDir: pipeline.inbox });
   run = await result(handle);
 }, 120_000);
 
@@ -142,7 +142,7 @@ describe('activationRun happy path on the dev server', () => {
   });
 
   it('a second run over the same inbox ingests nothing twice: NO_DATA, no new records', async () => {
-    const again = await result(await h.start(uid('wfa-happy-again'), { pipelinePath: pipeline.path, feedDir: pipeline.inbox, pauseTimeout: '20s' }));
+    const again = await result(await h.start(uid('wfa-happy-again'), { pipelinePath: pipeline.path, feedDir: pipeline.inbox }));
     expect(again).toMatchObject({ status: 'NO_DATA', counts: { deliveries: 0 }, exports: [] });
     const { rows } = await getPool().query<{ n: number }>('SELECT count(*)::int AS n FROM activation_record WHERE pipeline = $1', [pipeline.name]);
     expect(rows[0]!.n).toBe(run.counts.published);

@@ -75,7 +75,7 @@ describe('activationRun rollback on the dev server', () => {
     const p = pipelineFor('wfa-rb');
     await generateRecentFeed({ out: p.inbox, rsid: uid('wfarba'), seed: SEED, visitors: VISITORS });
     const workflowId = uid('wfa-rb-run');
-    const handle = await h.start(workflowId, { pipelinePath: p.path, feedDir: p.inbox, pauseTimeout: '30s', rollbackWindow: '10s' });
+    const handle = await h.start(workflowId, { pipelinePath: p.path, feedDir: p.inbox, rollbackWindow: '10s' });
 
     // The v2 cycle completes and the run stays open for a rollback.
     const open = await waitForStatus(handle, (s) => s.stage === 'rollback-window' || s.status !== 'RUNNING');
@@ -93,7 +93,7 @@ describe('activationRun rollback on the dev server', () => {
     expect(refused.rejectedSignals).toEqual([
       {
         signal: 'rollback',
-        error: expect.stringMatching(/has no version 9\.9\.9; valid rollback targets for feature set 1\.0\.0: 1\.0\.0 \(candidate, feature set 1\.0\.0\), 2\.0\.0 \(champion, feature set 1\.0\.0\)/),
+        error: expect.stringMatching(/has no version 9\.9\.9 that can score feature set 1\.0\.0; valid targets: 1\.0\.0, 2\.0\.0, rules/),
         at: expect.any(String),
       },
     ]);
@@ -120,7 +120,7 @@ describe('activationRun rollback on the dev server', () => {
     // A separate v1-only run over the same feed (same visitors and hits, delivered under another report suite).
     const q = pipelineFor('wfa-v1');
     await generateRecentFeed({ out: q.inbox, rsid: uid('wfarbb'), seed: SEED, visitors: VISITORS });
-    const v1Run = await result(await h.start(uid('wfa-v1-run'), { pipelinePath: q.path, feedDir: q.inbox, model: { modelVersion: '1.0.0' }, pauseTimeout: '30s' }));
+    const v1Run = await result(await h.start(uid('wfa-v1-run'), { pipelinePath: q.path, feedDir: q.inbox, model: { modelVersion: '1.0.0' } }));
     expect(v1Run.status).toBe('COMPLETED');
     const v1 = readFileExport(v1Run.exports[0]!.location!).jsonl;
 
@@ -160,7 +160,7 @@ describe('activationRun rollback on the dev server', () => {
     // The next run of the pipeline names no model: it scores with v1.
     await generateRecentFeed({ out: p.inbox, rsid: uid('wfarbc'), seed: SEED, visitors: VISITORS });
     const nextId = uid('wfa-rb-next');
-    const next = await result(await h.start(nextId, { pipelinePath: p.path, feedDir: p.inbox, pauseTimeout: '30s' }));
+    const next = await result(await h.start(nextId, { pipelinePath: p.path, feedDir: p.inbox }));
     expect(next.status).toBe('COMPLETED');
     expect((await h.client.workflow.getHandle(nextId).describe()).typedSearchAttributes.get(ModelVersionKey)).toBe('1.0.0');
     expect((await h.client.workflow.getHandle(nextId).query(statusQuery)).model).toMatchObject({ name: modelName, version: '1.0.0' });
@@ -171,11 +171,11 @@ describe('activationRun rollback on the dev server', () => {
     expect(versions).toEqual([{ model_version: '1.0.0', n: next.counts.published }]);
   }, 120_000);
 
-  it('pause holds the run at a stage boundary until resume; a rollback to the rules fallback re-scores with the rules', async () => {
+  it('pause holds the run at a stage boundary until resume; a rollback to the rules fallback passes the rules gates and moves the champion', async () => {
     const r = pipelineFor('wfa-pause');
     await generateRecentFeed({ out: r.inbox, rsid: uid('wfapause'), seed: SEED + 1, visitors: VISITORS });
     const workflowId = uid('wfa-pause-run');
-    const handle = await h.start(workflowId, { pipelinePath: r.path, feedDir: r.inbox, pauseTimeout: '30s', rollbackWindow: '10s' });
+    const handle = await h.start(workflowId, { pipelinePath: r.path, feedDir: r.inbox, rollbackWindow: '10s' });
     await handle.signal(pauseSignal, { operator: 'oncall-ben', reason: 'CRM extract looks late' });
 
     const paused = await waitForStatus(handle, (s) => s.status !== 'RUNNING');
@@ -192,13 +192,8 @@ describe('activationRun rollback on the dev server', () => {
 
     const sent = await signalWithCli(workflowId, 'rollback', { to: { policy: 'rules' }, reason: 'both models suspect', operator: 'oncall-ben' });
     expect(sent.code, sent.stderr).toBe(0);
-    // The rules give a handful of distinct scores: the collapse gate stops the rules cycle for an operator.
-    const gated = await waitForStatus(handle, (s) => s.status !== 'RUNNING');
-    expect(gated).toMatchObject({ status: 'PAUSED', stage: 'gate', gate: { status: 'fail' }, model: { policy: 'rules' } });
-    expect(gated.gate.results.filter((g) => g.status === 'fail').map((g) => g.gate)).toEqual(['collapse.minDistinct']);
-    expect((await handle.describe()).typedSearchAttributes.get(GateStatusKey)).toBe('FAILED');
-    const approved = await signalWithCli(workflowId, 'approve', { operator: 'oncall-ben', reason: 'rules are coarse by design' });
-    expect(approved.code, approved.stderr).toBe(0);
+    // The rules give a handful of distinct scores by design: judged by the rules thresholds, the
+    // rollback cycle passes its gates without an operator, and only then does the champion move.
     const done = await result(handle);
     expect(done.status).toBe('COMPLETED');
     const status = await handle.query(statusQuery);
@@ -210,8 +205,9 @@ describe('activationRun rollback on the dev server', () => {
       ['pause', 'oncall-ben', 'CRM extract looks late'],
       ['resume', 'oncall-ben', 'extract arrived'],
       ['rollback', 'oncall-ben', 'both models suspect'],
-      ['approve', 'oncall-ben', 'rules are coarse by design'],
     ]);
+    expect(status).toMatchObject({ gate: { status: expect.stringMatching(/^(pass|warn)$/) }, model: { policy: 'rules' } });
+    expect(status.gate.results.find((g) => g.gate === 'collapse.minDistinct')).toMatchObject({ status: 'pass' });
     expect((await handle.describe()).typedSearchAttributes.get(ModelVersionKey)).toBe('rules:1.0.0');
     expect(await getPipelineChampion(r.name)).toMatchObject({ policy: 'rules', version: null });
 
@@ -219,6 +215,6 @@ describe('activationRun rollback on the dev server', () => {
     expect(rules.length).toBeGreaterThan(0);
     expect(rules.every((x) => x.metadata.decision_policy === 'rules')).toBe(true);
     const { rows: audit } = await getPool().query<{ action: string }>('SELECT action FROM operator_audit WHERE run_id = $1 ORDER BY id', [workflowId]);
-    expect(audit.map((a) => a.action)).toEqual(['pause', 'resume', 'rollback', 'set_pipeline_champion', 'approve']);
+    expect(audit.map((a) => a.action)).toEqual(['pause', 'resume', 'rollback', 'set_pipeline_champion']);
   }, 120_000);
 });

@@ -5,10 +5,14 @@
  * operator messages. Each run's history is written in the JSON form the Temporal CLI and Web UI
  * export.
  *
- *   activation-run-rollback  v2 cycle → rollback window → rollback to a version that does not exist
- *                            (refused) → rollback to 1.0.0 → rollback cycle → window ends
- *   activation-run-paused    pause → resume → v2 cycle → rollback to the rules → the collapse gate
- *                            fails → approve → rules cycle → window ends
+ *   activation-run-v2-rollback  v2 cycle → rollback window → rollback signal to a version that does
+ *                               not exist (refused at receipt) → rollback signal to 1.0.0 → rollback
+ *                               cycle passes its gates → champion moves → window ends
+ *   activation-run-v2-paused    stale feed → freshness gate fails → rollbackUpdate to the rules →
+ *                               the rules cycle fails freshness too → approveUpdate → exported
+ *
+ * The histories without the `-v2` suffix were recorded by the previous release (before the
+ * operator-control-v2 patch); they stay, and replay on workflows/legacy/activation-run-v1.ts.
  *
  *   node --import tsx scripts/record-history.ts [--out test/replay/histories]
  *
@@ -66,9 +70,9 @@ function pipelineFile(name: string, inbox: string): string {
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
-async function feed(name: string, seed: number): Promise<string> {
+async function feed(name: string, seed: number, startDate = isoDay(Date.now() - 2 * 86_400_000)): Promise<string> {
   const inbox = join(work, name);
-  await generateFeed({ visitors: 300, days: 2, seed, out: inbox, rsid: name, startDate: isoDay(Date.now() - 2 * 86_400_000) });
+  await generateFeed({ visitors: 300, days: 2, seed, out: inbox, rsid: name, startDate });
   return inbox;
 }
 
@@ -92,14 +96,14 @@ const running = worker.run();
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 try {
-  // A rollback during the window: first to a version that does not exist, then to 1.0.0.
+  // A rollback during the window: first to a version that does not exist (refused), then to 1.0.0.
   {
     const inbox = await feed('recordrollback', 11);
-    const workflowId = 'replay.activation-run.rollback';
+    const workflowId = 'replay.activation-run.v2.rollback';
     const handle = await client.workflow.start('activationRun', {
       taskQueue,
       workflowId,
-      args: [{ pipelinePath: pipelineFile('record-rollback', inbox), feedDir: inbox, pauseTimeout: '1m', rollbackWindow: '5s' }],
+      args: [{ pipelinePath: pipelineFile('record-rollback', inbox), feedDir: inbox, rollbackWindow: '5s' }],
     });
     await until(handle, 'in its rollback window', (s) => s.stage === 'rollback-window');
     await handle.signal('rollback', { to: { modelVersion: '9.9.9' }, reason: 'typo in the version', operator: 'record-history' });
@@ -107,27 +111,25 @@ try {
     await handle.signal('rollback', { to: { modelVersion: '1.0.0' }, reason: 'v2 over-targets new visitors', operator: 'record-history' });
     const result = await handle.result();
     if (result.status !== 'COMPLETED' || result.cycles.length !== 2) throw new Error(`${workflowId}: ${JSON.stringify(result)}`);
-    await save(client, workflowId, 'activation-run-rollback');
+    await save(client, workflowId, 'activation-run-v2-rollback');
   }
-  // Pause and resume, then a rollback to the rules that the collapse gate stops until approved.
+  // A stale feed: the gate pauses the run; a rollback to the rules through the update; its cycle fails
+  // freshness too; approved through the update with default settings (no pause timeout).
   {
-    const inbox = await feed('recordpaused', 12);
-    const workflowId = 'replay.activation-run.paused';
+    const inbox = await feed('recordpaused', 12, '2026-01-05');
+    const workflowId = 'replay.activation-run.v2.paused';
     const handle = await client.workflow.start('activationRun', {
       taskQueue,
       workflowId,
-      args: [{ pipelinePath: pipelineFile('record-paused', inbox), feedDir: inbox, pauseTimeout: '1m', rollbackWindow: '5s' }],
+      args: [{ pipelinePath: pipelineFile('record-paused', inbox), feedDir: inbox }],
     });
-    await handle.signal('pause', { operator: 'record-history', reason: 'CRM extract looks late' });
-    await until(handle, 'paused', (s) => s.status === 'PAUSED');
-    await handle.signal('resume', { operator: 'record-history', reason: 'extract arrived' });
-    await until(handle, 'in its rollback window', (s) => s.stage === 'rollback-window');
-    await handle.signal('rollback', { to: { policy: 'rules' }, reason: 'both models suspect', operator: 'record-history' });
     await until(handle, 'paused at the gate', (s) => s.status === 'PAUSED' && s.stage === 'gate');
-    await handle.signal('approve', { operator: 'record-history', reason: 'rules are coarse by design' });
+    await handle.executeUpdate('rollbackUpdate', { args: [{ to: { policy: 'rules' }, reason: 'both models suspect', operator: 'record-history' }] });
+    await until(handle, 'paused at the rules cycle gate', (s) => s.status === 'PAUSED' && s.cycles.length === 2);
+    await handle.executeUpdate('approveUpdate', { args: [{ operator: 'record-history', reason: 'known old feed, replayed on purpose' }] });
     const result = await handle.result();
     if (result.status !== 'COMPLETED' || result.cycles.length !== 2) throw new Error(`${workflowId}: ${JSON.stringify(result)}`);
-    await save(client, workflowId, 'activation-run-paused');
+    await save(client, workflowId, 'activation-run-v2-paused');
   }
 } finally {
   worker.shutdown();

@@ -4,12 +4,12 @@
  * Every activity passes through the metrics interceptor; /metrics is served per METRICS_PORT
  * (workers/metrics.ts) and closed when the worker stops.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
-import { TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
+import { REALTIME_TASK_QUEUE, TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
 import { activityBoundaryInterceptor } from './activity-boundary.ts';
 import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
 
@@ -19,6 +19,8 @@ export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
 export interface StartWorkerOptions {
   address?: string;
   taskQueue?: string;
+  /** Queue of the real-time worker that runWorker starts beside the batch one. */
+  realtimeTaskQueue?: string;
   /** Prebuilt bundle (scripts/bundle-workflows.ts); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -36,7 +38,7 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
     connection,
     namespace: TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    ...(bundlePath && existsSync(bundlePath) ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: await workflowBundle(bundlePath),
     activities,
     interceptors: { activity: [activityBoundaryInterceptor, activityMetricsInterceptor(metrics)] },
     maxConcurrentActivityTaskExecutions: 8,
@@ -49,10 +51,40 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
   return { worker, connection, metrics: server };
 }
 
+/**
+ * The real-time worker: the same workflows and activities on REALTIME_TASK_QUEUE, tuned for many
+ * short tasks (cart timers and one-request activations), on the batch worker's connection and bundle.
+ */
+export async function createRealtimeWorker(connection: NativeConnection, opts: { realtimeTaskQueue?: string; workflowBundlePath?: string } = {}): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: TEMPORAL_NAMESPACE,
+    taskQueue: opts.realtimeTaskQueue ?? REALTIME_TASK_QUEUE,
+    workflowBundle: await workflowBundle(opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE),
+    activities,
+    interceptors: { activity: [activityBoundaryInterceptor] },
+    maxConcurrentActivityTaskExecutions: 64,
+    maxConcurrentWorkflowTaskExecutions: 64,
+    shutdownGraceTime: '5s',
+  });
+}
+
+let sharedBundle: Promise<{ code: string }> | undefined;
+/** A prebuilt bundle when one exists, else one webpack bundle per process, shared by every worker it starts. */
+function workflowBundle(prebuilt: string | undefined): Promise<{ code: string } | { codePath: string }> {
+  if (prebuilt && existsSync(prebuilt)) return Promise.resolve({ codePath: prebuilt });
+  sharedBundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundleLogger });
+  return sharedBundle;
+}
+
+const quietBundleLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as unknown as NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
+
+/** `scoreflow worker`: the batch worker and the real-time worker in one process. */
 export async function runWorker(opts: StartWorkerOptions = {}): Promise<void> {
   const { worker, connection, metrics } = await createWorker(opts);
+  const realtime = await createRealtimeWorker(connection, opts);
   try {
-    await worker.run();
+    await Promise.all([worker.run(), realtime.run()]);
   } finally {
     await metrics?.close();
     await connection.close();

@@ -24,7 +24,7 @@ import { createTargetProfileRealtimeAdapter } from '../../activities/online/targ
 import { logger } from '../../activities/observability/logger.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
-import { TASK_QUEUE, temporalAddress } from '../../workers/config.ts';
+import { REALTIME_TASK_QUEUE, temporalAddress } from '../../workers/config.ts';
 import { emit } from '../output.ts';
 import { defaultPipelinePath } from './run.ts';
 
@@ -109,7 +109,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       closers.push(() => connection.close());
       cartHooks = createCartHooks({
         client: new Client({ connection }),
-        taskQueue: TASK_QUEUE,
+        taskQueue: REALTIME_TASK_QUEUE,
         delayMs: durationMs(o.cartDelay),
         namespace: o.namespace,
         activation: { destination: 'cart-offer', url, secretEnv: o.webhookSecretEnv },

@@ -170,7 +170,7 @@ async function laterDelivery(s: Scenario, run: number, plusDays: number, drop: R
 }
 
 async function startRun(s: Scenario, run: number, feedDir: string): Promise<WorkflowHandle> {
-  const input: ActivationRunInput = { pipelinePath: s.pipeline.path, feedDir, pauseTimeout: '5s' };
+  const input: ActivationRunInput = { pipelinePath: s.pipeline.path, feedDir };
   return client.workflow.start('activationRun', { taskQueue: s.taskQueue, workflowId: `${s.pipeline.name}.run-${run}`, args: [input] });
 }
 

@@ -169,7 +169,7 @@ describe('logs of an end-to-end run', () => {
     servers.webhook.injectFailures(15, 429, 0);
 
     const workflowId = `${pipeline.name}.e2e`;
-    const h = await w.start(workflowId, { pipelinePath: pipeline.path, feedDir, pauseTimeout: '1m', attributionWindow: '200ms', outcomeFeedDir: outcomes, outcomeWindowDays: 1 }, pipeline.name);
+    const h = await w.start(workflowId, { pipelinePath: pipeline.path, feedDir, attributionWindow: '200ms', outcomeFeedDir: outcomes, outcomeWindowDays: 1 }, pipeline.name);
     const result = await runResult(h);
     expect(result.status).toBe('COMPLETED');
     const destinations = ['outbox', ...servers.destinations().map((d) => d.name)];

@@ -115,7 +115,7 @@ describe('rollback from the Temporal Web UI', () => {
     const handle = await client.workflow.start('activationRun', {
       taskQueue,
       workflowId,
-      args: [{ pipelinePath: pipeline.path, feedDir: pipeline.inbox, pauseTimeout: '10m' }],
+      args: [{ pipelinePath: pipeline.path, feedDir: pipeline.inbox }],
     });
 
     // Server side: paused at the gate, the broken release's scores collapsed.

@@ -12,6 +12,8 @@ import { WORKFLOWS_PATH } from '../../workers/worker.ts';
 
 interface HistoryEvent {
   eventType: string;
+  markerRecordedEventAttributes?: { markerName: string; details?: Record<string, unknown> };
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionSignaledEventAttributes?: { signalName: string };
 }
@@ -20,6 +22,8 @@ interface HistoryEvent {
 const history = (name: string) => JSON.parse(readFileSync(new URL(`./histories/${name}.json`, import.meta.url), 'utf8')) as { events: HistoryEvent[] };
 
 const signals = (h: { events: HistoryEvent[] }) => h.events.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []);
+const updates = (h: { events: HistoryEvent[] }) => h.events.flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name ?? []);
+const patchMarkers = (h: { events: HistoryEvent[] }) => h.events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
 
 describe('activationRun replay', () => {
   it('the committed histories cover the operator paths they are named for', () => {
@@ -32,10 +36,26 @@ describe('activationRun replay', () => {
     expect(paused.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
   });
 
+  it('the previous release\'s histories carry no operator-control-v2 marker (they replay on legacy v1); the new ones do, with updates', () => {
+    expect(patchMarkers(history('activation-run-rollback'))).toHaveLength(0);
+    expect(patchMarkers(history('activation-run-paused'))).toHaveLength(0);
+    for (const name of ['activation-run-v2-rollback', 'activation-run-v2-paused']) {
+      const h = history(name);
+      expect(patchMarkers(h)).toHaveLength(1);
+      expect(h.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    }
+    // The refused rollback (9.9.9) and the accepted one are both signals; only the accepted one moved the run on.
+    expect(signals(history('activation-run-v2-rollback'))).toEqual(['rollback', 'rollback']);
+    // Updates enter history only when their validator accepted them.
+    expect(updates(history('activation-run-v2-paused'))).toEqual(['rollbackUpdate', 'approveUpdate']);
+  });
+
   // The recorded workflow ids: child workflow ids derive from them, so replay needs the same.
   for (const [name, workflowId] of [
     ['activation-run-rollback', 'replay.activation-run.rollback'],
     ['activation-run-paused', 'replay.activation-run.paused'],
+    ['activation-run-v2-rollback', 'replay.activation-run.v2.rollback'],
+    ['activation-run-v2-paused', 'replay.activation-run.v2.paused'],
   ] as const) {
     it(`replays ${name} without nondeterminism`, async () => {
       await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history(name), workflowId)).resolves.toBeUndefined();

@@ -14,7 +14,7 @@ import { generateFeed } from '../../activities/feed/generator.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { abortSignal, approveSignal, statusQuery, type GateResultView } from '../../workflows/messages.ts';
 import { GateStatusKey, RunStatusKey } from '../../workflows/search-attributes.ts';
-import { eventually, recentStartDate, result as runResult, startActivationWorker, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
+import { eventually, recentStartDate, result as runResult, signalWithCli, startActivationWorker, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
 import { readCsv } from '../helpers/generated-feed-reader.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 
@@ -158,7 +158,9 @@ describe('activationRun pauses on a failed PSI gate', () => {
     expect(refused.status).toBe('PAUSED');
     expect(refused.rejectedSignals[0]).toMatchObject({ signal: 'approve', error: expect.stringContaining('reason') });
 
-    await approveRun.signal(approveSignal, { operator: 'alice', reason: 'promo week: the shift is expected' });
+    // As an operator does it, with the run's default settings (no pause timeout).
+    const sent = await signalWithCli(approveRun.workflowId, 'approve', { operator: 'alice', reason: 'promo week: the shift is expected' });
+    expect(sent.code, sent.stderr).toBe(0);
     const result = await runResult(approveRun);
     expect(result.status).toBe('COMPLETED');
     const exp = result.exports.find((e) => e.destination === 'outbox');

@@ -70,17 +70,20 @@ afterAll(async () => {
 
 describe('activationRun operator control with default settings', () => {
   it('a run paused on a failed gate, approved with `temporal workflow signal`, ends COMPLETED and is audited', async () => {
-    const { h } = await staleRun('approve');
+    const { p, h } = await staleRun('approve');
     const paused = await waitForStatus(h, (s) => s.status !== 'RUNNING');
     expect(paused).toMatchObject({ status: 'PAUSED', stage: 'gate', awaiting: { kind: 'gate', actions: ['approve', 'resume', 'abort', 'rollback'] } });
     expect(paused.pausedReason).toMatch(/^gate failed: .*feedFreshness/);
     expect((await h.describe()).typedSearchAttributes.get(RunStatusKey)).toBe('PAUSED');
 
+    // The run loaded its pipeline once: breaking the file now changes nothing for it.
+    writeFileSync(p.path, 'name: [this is not a pipeline\n');
     const sent = await signalWithCli(h.workflowId, 'approve', who);
     expect(sent.code, sent.stderr).toBe(0);
     const done = await result(h);
     expect(done.status).toBe('COMPLETED');
     expect(done.exports).toHaveLength(1);
+    expect(done.exports[0]!.location).toBe(join(p.outbox, p.name, h.workflowId, 'outbox'));
     const status = await h.query(statusQuery);
     expect(status.gate.overriddenBy).toEqual(who);
     expect(status.awaiting).toBeNull();
@@ -166,6 +169,17 @@ describe('activationRun operator control with default settings', () => {
       expect(await rows('SELECT action, operator FROM operator_audit WHERE run_id = $1', [h.workflowId])).toEqual([{ action: 'resume', operator: 'oncall-cy' }]);
     }, 240_000);
   });
+
+  it('input that slipped past the client (a bad duration) ends the run at once with a non-retryable InvalidInput naming the field', async () => {
+    const p = writeTestPipeline({}, `od-input-${randomBytes(3).toString('hex')}`);
+    const h = await w.start(uid('od-input'), { pipelinePath: p.path, pauseTimeout: '10minutes' } as never);
+    const err = await result(h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; nonRetryable?: boolean; message: string };
+    expect(cause).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(cause.message).toMatch(/pauseTimeout: a duration like/);
+    expect(await activityCount(h, 'snapshotPipelineActivity')).toBe(0);
+  }, 60_000);
 
   it('an explicit pauseTimeout expires into ABORTED by `system`, audited, with nothing exported', async () => {
     const { h } = await staleRun('timeout', {}, { pauseTimeout: '2s' });

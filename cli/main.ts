@@ -8,6 +8,7 @@ import { registerCoreCommands } from './commands/core.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerMeasurementCommands } from './commands/measurement.ts';
 import { registerRollbackCommand } from './commands/rollback.ts';
+import { registerOperateCommands } from './commands/operate.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerFeedCommands } from './commands/feed.ts';
 import { registerModelCommands } from './commands/models.ts';
@@ -23,6 +24,7 @@ registerCoreCommands(program);
 registerDemoCommand(program);
 registerMeasurementCommands(program);
 registerRollbackCommand(program);
+registerOperateCommands(program);
 registerIngestCommand(program);
 registerFeedCommands(program);
 registerModelCommands(program);
@@ -35,7 +37,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const json = process.argv.includes('--json');
-  fail({ json }, err);
+  // An error may carry its exit code (2: usage error, e.g. InputError); otherwise 1.
+  const code = err instanceof Error && 'exitCode' in err && typeof err.exitCode === 'number' ? err.exitCode : 1;
+  fail({ json }, err, code);
 } finally {
   await closePools();
 }

@@ -54,10 +54,15 @@ export function registerCoreCommands(program: Command): void {
     .option('--feed <dir>', "ingest deliveries from this folder instead of the pipeline's inbox")
     .option('--id <workflowId>', 'workflow id (the cycle id); default derived from the pipeline and time')
     .option('--model <version>', 'score with this model version (or "rules") instead of the champion')
-    .option('--rollback-window <duration>', 'stay open this long for a rollback signal after exporting', '0s')
+    .option('--rollback-window <duration>', 'stay open this long for a rollback after exporting (0s = no window)', '0s')
     .option('--pause-timeout <duration>', 'abort a run paused for an operator after this long (0s = never)', '0s')
     .option('--wait', 'wait for the run to finish')
     .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ scoreflow run --pipeline pipelines/demo.yaml --pause-timeout 6h --rollback-window 30m\n' +
+        '\nThe input is checked before anything starts: a bad value (e.g. --pause-timeout 10minutes) exits 2 naming the field.\n',
+    )
     .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow: string; pauseTimeout: string; wait?: boolean; json?: boolean }) => {
       const started = await startRun({
         pipelinePath: o.pipeline,

@@ -6,8 +6,10 @@ import { connectClient } from '../../workers/client.ts';
 import { TASK_QUEUE, runLink } from '../../workers/config.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { PipelineKey, RunStatusKey } from '../../workflows/search-attributes.ts';
-import type { ActivationRunInput, ActivationRunResult } from '../../workflows/activation-run.ts';
-import { durationMs } from '../../contracts/pipeline-config.ts';
+import type { ActivationRunResult } from '../../workflows/activation-run.ts';
+import { ActivationRunInput } from '../../contracts/run-input.ts';
+import { Duration } from '../../contracts/pipeline-config.ts';
+import { InputError } from './operate.ts';
 
 export function defaultPipelinePath(): string {
   return resolve(process.env.SCOREFLOW_PIPELINE ?? 'pipelines/demo.yaml');
@@ -20,18 +22,46 @@ export interface StartRunOptions extends Omit<ActivationRunInput, 'pipelinePath'
   taskQueue?: string;
 }
 
+/** The flag each input field comes from, to name it in a refusal. */
+const FLAG_OF: Partial<Record<keyof ActivationRunInput, string>> = {
+  pipelinePath: '--pipeline',
+  feedDir: '--feed',
+  model: '--model',
+  pauseTimeout: '--pause-timeout',
+  rollbackWindow: '--rollback-window',
+  attributionWindow: '--attribution-window',
+};
+
+/**
+ * The workflow input, checked with the workflow's own schema before anything starts: a bad value is
+ * an InputError (exit 2) naming the field, the flag and the expected form, e.g.
+ * `pauseTimeout: a duration like "500ms", ... (--pause-timeout "10minutes")`.
+ */
+export function checkRunInput(input: Record<string, unknown>): ActivationRunInput {
+  const parsed = ActivationRunInput.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const field = String(i.path[0] ?? '') as keyof ActivationRunInput;
+    const flag = FLAG_OF[field];
+    const given = input[field];
+    return `${i.path.join('.') || '(input)'}: ${i.message}${flag ? ` (${flag}${typeof given === 'string' ? ` "${given}"` : ''})` : ''}`;
+  });
+  throw new InputError(`nothing started: ${problems.join('; ')}.`);
+}
+
 export async function startRun(opts: StartRunOptions): Promise<{ workflowId: string; runId: string; link: string; result?: ActivationRunResult }> {
+  const { workflowId: _w, wait: _x, taskQueue, ...rest } = opts;
+  const input = checkRunInput({ ...rest, pipelinePath: resolve(opts.pipelinePath) });
   const cfg = loadPipelineConfig(opts.pipelinePath);
   const { client, close } = await connectClient();
   try {
     const workflowId = opts.workflowId ?? `${cfg.name}.run.${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const { workflowId: _w, wait: _x, taskQueue, ...input } = opts;
     let handle;
     try {
       handle = await client.workflow.start('activationRun', {
         taskQueue: taskQueue ?? TASK_QUEUE,
         workflowId,
-        args: [{ ...input, pipelinePath: resolve(opts.pipelinePath) }],
+        args: [input],
         typedSearchAttributes: new TypedSearchAttributes([
           { key: PipelineKey, value: cfg.name },
           { key: RunStatusKey, value: 'RUNNING' },
@@ -53,8 +83,12 @@ export async function startRun(opts: StartRunOptions): Promise<{ workflowId: str
 }
 
 export async function createSchedule(opts: { pipelinePath: string; every: string; catchupWindow?: string; rollbackWindow?: string }): Promise<{ scheduleId: string }> {
+  const every = Duration.safeParse(opts.every);
+  if (!every.success) throw new InputError(`--every "${opts.every}": ${every.error.issues[0]?.message ?? 'not a duration'}; nothing created.`);
+  const catchup = Duration.safeParse(opts.catchupWindow ?? '1h');
+  if (!catchup.success) throw new InputError(`--catchup-window "${opts.catchupWindow}": ${catchup.error.issues[0]?.message ?? 'not a duration'}; nothing created.`);
+  const input = checkRunInput({ pipelinePath: resolve(opts.pipelinePath), rollbackWindow: opts.rollbackWindow });
   const cfg = loadPipelineConfig(opts.pipelinePath);
-  durationMs(opts.every); // validates
   const { client, close } = await connectClient();
   try {
     const scheduleId = `${cfg.name}.schedule`;
@@ -67,7 +101,7 @@ export async function createSchedule(opts: { pipelinePath: string; every: string
         taskQueue: TASK_QUEUE,
         // Temporal appends the action time to this id, so the id is the cycle's idempotency key.
         workflowId: `${cfg.name}.scheduled`,
-        args: [{ pipelinePath: resolve(opts.pipelinePath), rollbackWindow: opts.rollbackWindow } satisfies ActivationRunInput],
+        args: [input],
         typedSearchAttributes: new TypedSearchAttributes([
           { key: PipelineKey, value: cfg.name },
           { key: RunStatusKey, value: 'RUNNING' },

@@ -1,5 +1,5 @@
 /**
- * The Google Customer Match contract, as the Data Manager API takes it (docs/FORMATS.md §4):
+ * The Google Customer Match contract, as the Data Manager API takes it (docs/destinations/google-customer-match.md):
  * POST {base}/audienceMembers:ingest and POST {base}/audienceMembers:remove, identifiers SHA-256 hex
  * (encoding HEX), country and postal code in clear, consent required on adds, at most 10,000 members
  * per request and 10 identifiers per member. Pure: no I/O. The adapter validates what it sends with

@@ -1,8 +1,9 @@
 /**
- * The Meta Custom Audiences contract (docs/FORMATS.md §5): POST /{audience_id}/users adds, DELETE
- * removes; the body is {payload:{schema,data}, session:{session_id,batch_seq,last_batch_flag,
- * estimated_num_total}}; at most 10,000 records per request; every value SHA-256 hex except
- * EXTERN_ID and MADID. Pure: no I/O. Shared by the adapter and the local contract server.
+ * The Meta Custom Audiences contract (docs/destinations/meta-custom-audiences.md):
+ * POST /{audience_id}/users adds, DELETE removes; the body is {payload:{schema,data},
+ * session:{session_id,batch_seq,last_batch_flag,estimated_num_total}}; at most 10,000 records per
+ * request; every value SHA-256 hex except EXTERN_ID and MADID. Pure: no I/O. Shared by the
+ * adapter and the local contract server.
  */
 import { z } from 'zod';
 

@@ -1,7 +1,8 @@
 /**
- * XDM ExperienceEvents as the Adobe Web SDK / Experience Edge sends them (FORMATS.md §2), the input
- * of real-time event ingest. Only the fields Scoreflow reads are checked; any other XDM field is
- * accepted and ignored. Pure: no I/O (the clock is passed in).
+ * XDM ExperienceEvents as the Adobe Web SDK / Experience Edge sends them
+ * (docs/formats/xdm-experience-event.md), the input of real-time event ingest. Only the fields
+ * Scoreflow reads are checked; any other XDM field is accepted and ignored. Pure: no I/O (the clock
+ * is passed in).
  */
 import { z } from 'zod';
 
@@ -21,7 +22,7 @@ export const XdmEventType = z.enum(XDM_EVENT_TYPES, {
 });
 export type XdmEventType = z.infer<typeof XdmEventType>;
 
-/** Adobe data feed event id of each commerce event type (FORMATS.md §2). */
+/** Adobe data feed event id of each commerce event type (docs/formats/xdm-experience-event.md). */
 export const FEED_EVENT_ID: Partial<Record<XdmEventType, number>> = {
   'commerce.purchases': 1,
   'commerce.productViews': 2,

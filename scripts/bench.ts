@@ -6,6 +6,8 @@
  * figures; with --json the last stdout line is `{ "<section>": { ...figures }, ... }`.
  * Sections use their own database (`scoreflow_bench` unless BENCH_DATABASE_URL says otherwise).
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingestSection } from './bench-ingest.ts';
 import { eventsSection, serveSection } from './bench-serve.ts';
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/scoreflow_bench',
     records,
-    cacheDir: process.env.BENCH_CACHE_DIR ?? '/tmp/scoreflow-bench',
+    cacheDir: process.env.BENCH_CACHE_DIR ?? join(tmpdir(), 'scoreflow-bench'),
     log,
   };
   const out: Record<string, Record<string, number>> = {};

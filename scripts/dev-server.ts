@@ -7,6 +7,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { ensureTemporalCli } from './temporal-cli.ts';
+import { WEB_UI_PORT_OFFSET } from '../workers/config.ts';
 
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime'> = {
   Pipeline: 'Keyword',
@@ -18,6 +19,7 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Text' | 'Int' | 'Dou
 
 export interface DevServerOptions {
   port: number;
+  /** Web UI port; Temporal's default is port + 1000. */
   uiPort?: number;
   headless?: boolean;
   dbFile?: string;
@@ -27,10 +29,12 @@ export interface DevServerOptions {
   detached?: boolean;
 }
 
+const uiPortOf = (opts: DevServerOptions) => opts.uiPort ?? opts.port + WEB_UI_PORT_OFFSET;
+
 export function devServerArgs(opts: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   if (opts.headless) args.push('--headless');
-  else args.push('--ui-port', String(opts.uiPort ?? 8233));
+  else args.push('--ui-port', String(uiPortOf(opts)));
   if (opts.dbFile) {
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
@@ -102,7 +106,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   };
   try {
     await waitForPort(opts.port, 60_000, 'Temporal dev server', child);
-    if (!opts.headless) await waitForPort(opts.uiPort ?? 8233, 30_000, 'Temporal Web UI', child);
+    if (!opts.headless) await waitForPort(uiPortOf(opts), 30_000, 'Temporal Web UI', child);
   } catch (err) {
     // A server that never became ready must not outlive the failed start (and keep its ports).
     await stop();
@@ -110,7 +114,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   }
   return {
     address: `127.0.0.1:${opts.port}`,
-    uiUrl: opts.headless ? undefined : `http://127.0.0.1:${opts.uiPort ?? 8233}`,
+    uiUrl: opts.headless ? undefined : `http://127.0.0.1:${uiPortOf(opts)}`,
     child,
     stop,
   };

@@ -1,5 +1,5 @@
 /**
- * Adobe Target Bulk Profile Update API v2 (FORMATS.md §3).
+ * Adobe Target Bulk Profile Update API v2 (docs/destinations/adobe-target.md).
  *
  * The pure part, `buildBatchFiles`, turns delivery rows into batch files:
  *   batch=thirdPartyId,attr1,attr2      names and values URL-encoded UTF-8, comma-separated

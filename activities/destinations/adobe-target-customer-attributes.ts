@@ -1,5 +1,5 @@
 /**
- * Pure: the Customer Attributes upload file (FORMATS.md §3; Experience Cloud customer attribute
+ * Pure: the Customer Attributes upload file (docs/destinations/adobe-target.md; Experience Cloud customer attribute
  * data file rules).
  * - UTF-8 CSV. Column 1 is the customer id, unique per file; the other columns are attributes.
  * - Attribute names contain no period; at most 200 attributes (Target Premium's subscription limit).

@@ -1,5 +1,5 @@
 /**
- * Adobe Target single profile update, for the real-time path (FORMATS.md §3):
+ * Adobe Target single profile update, for the real-time path (docs/destinations/adobe-target.md):
  *   `${baseUrl}/m2/${client}/profile/update?mbox3rdPartyId=<id>&profile.<attr>=<v>`
  * GET while the whole URL fits in 8 KB, else POST with the profile parameters as a form body up to
  * 60 KB; larger updates are refused before sending. It updates existing profiles only (Target

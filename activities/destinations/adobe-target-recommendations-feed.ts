@@ -1,6 +1,6 @@
 /**
  * Pure: the Target Recommendations entity feed (CSV), the catalogue of items that top-N
- * recommendations point at (FORMATS.md §3).
+ * recommendations point at (docs/destinations/adobe-target.md).
  * - The file opens with `## RECS` lines; the last one lists the columns:
  *   `## RECSentity.id,entity.name,entity.categoryId,entity.message,entity.thumbnailUrl,
  *   entity.value,entity.pageUrl,entity.inventory,entity.margin,entity.<custom>...`

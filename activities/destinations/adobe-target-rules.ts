@@ -1,6 +1,6 @@
 /**
  * Pure: Adobe Target's profile rules, shared by the bulk and the single profile update adapters
- * (FORMATS.md §3). Id and attribute checks, how one value becomes a cell, the clear sentinel,
+ * (docs/destinations/adobe-target.md). Id and attribute checks, how one value becomes a cell, the clear sentinel,
  * and reading Target's small XML answers. No I/O.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Google Customer Match through the Data Manager API (FORMATS.md §4). Thin: maps resolved
+ * Google Customer Match through the Data Manager API (docs/destinations/google-customer-match.md). Thin: maps resolved
  * identifiers to audience members, validates them against contracts/google-customer-match.ts, sends.
  *
  * - upsert chunk → POST {baseUrl}/audienceMembers:ingest, each member with consent adUserData and

@@ -1,6 +1,6 @@
 /**
- * Meta Custom Audiences (FORMATS.md §5). Thin: maps resolved identifiers to the multi-key schema,
- * validates against contracts/meta-custom-audiences.ts, sends.
+ * Meta Custom Audiences (docs/destinations/meta-custom-audiences.md). Thin: maps resolved
+ * identifiers to the multi-key schema, validates against contracts/meta-custom-audiences.ts, sends.
  *
  * - upsert chunk → POST {baseUrl}/{audience_id}/users; remove chunk → DELETE {baseUrl}/{audience_id}/users;
  * - body {payload:{schema, data}, session:{session_id, batch_seq, last_batch_flag, estimated_num_total}};

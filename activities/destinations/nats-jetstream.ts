@@ -1,5 +1,5 @@
 /**
- * NATS JetStream destination (FORMATS.md §6). Each row is one message on the configured subject,
+ * NATS JetStream destination (docs/destinations/nats-jetstream.md). Each row is one message on the configured subject,
  * with the header `Nats-Msg-Id` set to the row's idempotency key (row-message-id.ts). Within the
  * stream's duplicate window the server stores a second message with the same id only once and
  * answers it with PubAck.duplicate = true; such rows count as accepted and the receipt reports them

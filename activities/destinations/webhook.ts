@@ -1,5 +1,5 @@
 /**
- * Webhook destination, Standard Webhooks convention (FORMATS.md §6).
+ * Webhook destination, Standard Webhooks convention (docs/destinations/webhooks.md).
  * Every request carries
  *   webhook-id         the idempotency key: the same logical message keeps the same id on redelivery
  *   webhook-timestamp  Unix seconds of this attempt

@@ -1,7 +1,7 @@
 /**
  * The second (caret) escape layer of multi-valued hit-data columns (post_event_list,
  * post_product_list, list variables). `^,` `^;` `^=` `^^` are literal `,` `;` `=` `^`.
- * Order (FORMATS.md §1): the backslash layer is removed first (hit-data-lexer.ts), then the value is
+ * Order (docs/formats/adobe-data-feed.md): the backslash layer is removed first (hit-data-lexer.ts), then the value is
  * split on unescaped separators (splitCaret), then each part is unescaped (unescapeCaret).
  * A caret escapes whatever byte follows it when splitting; unescaping only drops the caret before
  * the four escapable characters and keeps any other caret as a literal.

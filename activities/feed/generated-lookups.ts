@@ -91,7 +91,7 @@ export const SEARCH_ENGINES: readonly SearchEngine[] = [
   { id: 3, name: 'DuckDuckGo', domain: 'duckduckgo.com' },
 ];
 
-/** Event ids (FORMATS.md §1): commerce events, eVarN instances (99+N) and custom events (199+N). */
+/** Event ids (docs/formats/adobe-data-feed.md): commerce events, eVarN instances (99+N) and custom events (199+N). */
 export const EVENT = {
   purchase: 1,
   productView: 2,

@@ -1,6 +1,6 @@
 /**
  * The sample feed generator: synthetic Adobe Analytics data feed deliveries in the real format
- * (FORMATS.md §1), plus the files a shop keeps beside them, for demos, tests, gates and lift checks.
+ * (docs/formats/adobe-data-feed.md), plus the files a shop keeps beside them, for demos, tests, gates and lift checks.
  *
  * `generateFeed` writes into one folder, as Adobe's FTP delivers, one delivery per day:
  *   `01-<rsid>_<date>.tsv.gz`            hit data (no header, ISO-8859-1, backslash escapes), then

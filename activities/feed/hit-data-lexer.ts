@@ -1,7 +1,7 @@
 /**
  * The first (backslash) lexical layer of Adobe hit data, on Buffers, streaming.
  *
- * Rules (FORMATS.md §1): ISO-8859-1 bytes; a tab ends a field, LF ends a record; a backslash
+ * Rules (docs/formats/adobe-data-feed.md): ISO-8859-1 bytes; a tab ends a field, LF ends a record; a backslash
  * followed by a tab, LF, CR or backslash byte is that literal byte (the escaping of PostgreSQL
  * `COPY ... (FORMAT text)`). A backslash before any other byte is kept as it is.
  *

@@ -1,7 +1,7 @@
 /**
  * Pure parser of an Adobe data feed manifest (`<rsid>_<date>.txt`).
  *
- * Format (FORMATS.md §1): `Key: Value` lines in sections separated by blank lines. The header
+ * Format (docs/formats/adobe-data-feed.md): `Key: Value` lines in sections separated by blank lines. The header
  * section carries `Datafeed-Manifest-Version`, `Lookup-Files`, `Data-Files` and `Total-Records`;
  * each `Lookup-File:` / `Data-File:` section then carries `MD5-Digest` and `File-Size`, data files
  * also `Record-Count`. Keys may be indented, CRLF line ends and a missing final newline are

@@ -1,5 +1,5 @@
 /**
- * Pure parser of `post_product_list` (FORMATS.md §1).
+ * Pure parser of `post_product_list` (docs/formats/adobe-data-feed.md).
  *
  * Products are separated by `,`; each is `category;product;quantity;price;events;eVars`, with
  * events and eVars separated by `|` inside. Every split honours the caret layer (`^,` `^;` `^=`

@@ -1,6 +1,7 @@
 /**
  * Pure: normalizes customer identifiers the way Google Customer Match (Data Manager API) and Meta
- * Custom Audiences require before hashing (docs/FORMATS.md §4, §5), and hashes them (SHA-256, hex).
+ * Custom Audiences require before hashing (docs/destinations/google-customer-match.md,
+ * docs/destinations/meta-custom-audiences.md), and hashes them (SHA-256, hex).
  *
  * Every normalizer returns a typed result and never throws. A failure carries a reason code only,
  * never the value, so it is safe to count, log and report.

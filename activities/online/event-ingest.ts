@@ -35,7 +35,7 @@ import { DEFAULT_REALTIME_RETRY, payloadDigest, publishRealtime, realtimeIdempot
  *  - explicit: only the map `<ns>:ecid:<ecid>` written by publishOnlineActivity from
  *    online_identity_map; anything else is unmapped (counted).
  *  - explicit-then-halves: also read the ECID's two 19-digit halves as visid high/low, accepted only
- *    when that entity has a blob. FORMATS.md: that equivalence is unverified, so it is opt-in.
+ *    when that entity has a blob. docs/formats/adobe-data-feed.md: that equivalence is unverified, so it is opt-in.
  */
 export type EcidMapping = 'explicit' | 'explicit-then-halves';
 

@@ -7,9 +7,17 @@ import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-ser
 import { runWorker } from '../../workers/worker.ts';
 import { createSchedule, defaultPipelinePath, startRun } from './run.ts';
 import { formatFunnel, runStatus, traceEntity } from './status.ts';
-import { runLink } from '../../workers/config.ts';
+import { localDevServerPlan, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
+
+/** A port given on the command line, or undefined when the option is absent. */
+function cliPort(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 1 && port <= 65_535)) throw new RangeError(`${option} must be a TCP port (1-65535), got "${value}"`);
+  return port;
+}
 
 export function registerCoreCommands(program: Command): void {
   program
@@ -24,14 +32,23 @@ export function registerCoreCommands(program: Command): void {
 
   program
     .command('dev')
-    .description('Run the Temporal dev server: Web UI on 8233, persistent state under .data/temporal, search attributes registered.')
-    .option('--port <n>', 'gRPC port', '7233')
-    .option('--ui-port <n>', 'Web UI port', '8233')
+    .description('Run the Temporal dev server at TEMPORAL_ADDRESS (default 127.0.0.1:7233), its Web UI at TEMPORAL_UI_URL (default: the gRPC port + 1000), persistent state under .data/temporal, search attributes registered.')
+    .option('--port <n>', 'gRPC port (default: the port of TEMPORAL_ADDRESS, else 7233)')
+    .option('--ui-port <n>', 'Web UI port (default: the port of TEMPORAL_UI_URL, else the gRPC port + 1000)')
     .option('--db-file <path>', 'SQLite file that keeps state across restarts', join(DATA_DIR, 'temporal', 'dev.db'))
     .option('--json', 'print one JSON object once the server listens')
-    .action(async (o: { port: string; uiPort: string; dbFile: string; json?: boolean }) => {
-      const server = await startDevServer({ port: Number(o.port), uiPort: Number(o.uiPort), dbFile: o.dbFile });
-      emit(o, { address: server.address, ui: server.uiUrl, dbFile: o.dbFile }, () => `Temporal dev server on ${server.address}; Web UI ${server.uiUrl}; state in ${o.dbFile}. Ctrl-C stops it.`);
+    .action(async (o: { port?: string; uiPort?: string; dbFile: string; json?: boolean }) => {
+      const plan = localDevServerPlan(process.env, { port: cliPort(o.port, '--port'), uiPort: cliPort(o.uiPort, '--ui-port') });
+      const server = await startDevServer({ port: plan.port, uiPort: plan.uiPort, dbFile: o.dbFile });
+      // Other commands find this server through the environment; say so when it is not what they would use.
+      const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_UI_URL: server.uiUrl! };
+      const reachable = temporalAddress() === env.TEMPORAL_ADDRESS && webUiUrl() === env.TEMPORAL_UI_URL;
+      emit(o, { address: server.address, ui: server.uiUrl, dbFile: o.dbFile, env }, () =>
+        [
+          `Temporal dev server on ${server.address}; Web UI ${server.uiUrl}; state in ${o.dbFile}. Ctrl-C stops it.`,
+          ...(reachable ? [] : [`Other scoreflow commands reach it with: export TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS} TEMPORAL_UI_URL=${env.TEMPORAL_UI_URL}`]),
+        ].join('\n'),
+      );
       const stop = () => void server.stop().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -43,8 +43,8 @@ const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 export async function runDemo(o: DemoOptions) {
   ensureBinary(log);
   await ensureMigrated(log);
-  const started = await ensureDevServer(log);
-  if (!started.started) log('[scoreflow] using the Temporal server already listening on 127.0.0.1:7233');
+  const temporal = await ensureDevServer(log);
+  if (!temporal.started) log(`[scoreflow] using the Temporal server already listening on ${temporal.address} (Web UI ${temporal.uiUrl})`);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const root = join(DATA_DIR, 'demo', stamp);

@@ -1,6 +1,6 @@
 /**
  * A local Google Data Manager API that enforces the documented Customer Match contract
- * (FORMATS.md §4), for adapter tests and demos. Standalone:
+ * (docs/destinations/google-customer-match.md), for adapter tests and demos. Standalone:
  * `node --import tsx scripts/contract-servers/google.ts` (PORT, GOOGLE_TOKEN, REQUESTS_PER_MINUTE).
  *
  * - POST /v1/audienceMembers:ingest and /v1/audienceMembers:remove (also lower-case audiencemembers);

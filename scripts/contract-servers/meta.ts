@@ -1,6 +1,6 @@
 /**
  * A local Meta Marketing API for Custom Audiences that enforces the documented contract
- * (FORMATS.md §5), for adapter tests and demos. Standalone:
+ * (docs/destinations/meta-custom-audiences.md), for adapter tests and demos. Standalone:
  * `node --import tsx scripts/contract-servers/meta.ts` (PORT, META_TOKEN, REQUESTS_PER_MINUTE).
  *
  * - POST /{version}/{audience_id}/users adds, DELETE removes;

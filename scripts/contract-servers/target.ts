@@ -1,5 +1,5 @@
 /**
- * A local Adobe Target that honours the documented contract of the profile APIs (FORMATS.md §3),
+ * A local Adobe Target that honours the documented contract of the profile APIs (docs/destinations/adobe-target.md),
  * for adapter tests and demos. Standalone: `node --import tsx scripts/contract-servers/target.ts`
  * (PORT, CALLS_PER_MINUTE, TARGET_TOKEN from the environment).
  *

@@ -1,5 +1,5 @@
 /**
- * A local Standard Webhooks consumer (FORMATS.md §6) for adapter tests and demos.
+ * A local Standard Webhooks consumer (docs/destinations/webhooks.md) for adapter tests and demos.
  * It verifies each request with the `standardwebhooks` package (an implementation independent of
  * ours), answers 401 to a missing or bad signature or a timestamp outside 5 minutes, and dedupes on
  * webhook-id: the first delivery of an id is applied, later ones are counted as duplicates and

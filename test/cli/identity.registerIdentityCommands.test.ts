@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 
 describe('scoreflow identity normalize', () => {
-  it("prints FORMATS.md's published Meta test vectors", async () => {
+  it("prints Meta's published test vectors (docs/destinations/meta-custom-audiences.md)", async () => {
     const meta = (type: string, value: string) => runCli(['identity', 'normalize', '--platform', 'meta', '--type', type, value, '--json']);
     const [email, phone, name] = await Promise.all([meta('email', 'John_Smith@gmail.com'), meta('phone', '(650)555-1212'), meta('fn', 'Mary')]);
     expect(email.code).toBe(0);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { c as createTar } from 'tar';
 
-export const FIXTURE_DIR = '/work/shared/fixtures/adobe-feed-zwitchdev';
+/** The real Adobe delivery committed under test/fixtures (provenance and licence in its README.md). */
+export const FIXTURE_DIR = join(import.meta.dirname, '..', 'fixtures', 'adobe-feed-zwitchdev');
 export const FIXTURE_MANIFEST = 'zwitchdev_2015-07-13.txt';
 export const FIXTURE_DATA = '01-zwitchdev_2015-07-13.tsv.gz';
 export const FIXTURE_LOOKUP = 'zwitchdev_2015-07-13-lookup_data.tar.gz';

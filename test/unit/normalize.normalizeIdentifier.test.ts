@@ -23,7 +23,7 @@ import {
 
 const value = (r: Normalized) => (r.ok ? r.value : `!${r.reason}`);
 
-describe('vendor test vectors (FORMATS.md §4, §5)', () => {
+describe('vendor test vectors (docs/destinations/google-customer-match.md, docs/destinations/meta-custom-audiences.md)', () => {
   it('Meta: John_Smith@gmail.com', () => {
     expect(normalizeForCli('meta', 'email', 'John_Smith@gmail.com')).toEqual({
       normalized: 'john_smith@gmail.com',

@@ -9,7 +9,7 @@ import {
 } from '../../activities/feed/product-list.ts';
 import { FieldFormatError } from '../../activities/feed/field-format-error.ts';
 
-describe('parseProductList (FORMATS.md §1)', () => {
+describe('parseProductList (docs/formats/adobe-data-feed.md)', () => {
   it('reads ";;;;" (on every real row) as no product', () => {
     expect(parseProductList(';;;;', true)).toEqual([]);
     expect(parseProductList('', true)).toEqual([]);

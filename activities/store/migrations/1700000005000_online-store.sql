@@ -1,7 +1,7 @@
 -- Up Migration
 -- The explicit ECID → entity id map of the real-time path. An XDM event names its visitor by ECID;
 -- the canonical records name entities by Adobe visitor key ("<visid_high>_<visid_low>"). Whether
--- mcvisid equals the padded high/low concatenation is unverified (FORMATS.md), so the mapping is
+-- mcvisid equals the padded high/low concatenation is unverified (docs/formats/adobe-data-feed.md), so the mapping is
 -- recorded from a source that observed both (e.g. feed rows with mcvisid and visid, or a CRM/CMP
 -- export). publishOnlineActivity copies the rows of a cycle's entities into Redis.
 CREATE TABLE IF NOT EXISTS online_identity_map (

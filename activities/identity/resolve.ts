@@ -99,6 +99,11 @@ export interface ResolutionResult {
 export interface ResolveOptions {
   /** Country for national phone numbers and the ZIP rule when the CRM row has none. */
   defaultCountry?: string;
+  /**
+   * Customer ids more than one visitor of the whole run maps to. A run resolved page by page passes
+   * them (computed in SQL over the run), since one page cannot see visitors of other pages.
+   */
+  sharedCustomerIds?: ReadonlySet<string>;
 }
 
 const THIRD_PARTY_FORBIDDEN = /[+/]/;
@@ -160,7 +165,7 @@ export function resolveIdentifiers(inputs: readonly IdentityInput[], crm: readon
       exclude(input.entityId, 'unmatched', 'no_customer_id');
       continue;
     }
-    if ((visitorsPerCustomer.get(cid)?.size ?? 0) > 1) {
+    if ((visitorsPerCustomer.get(cid)?.size ?? 0) > 1 || opts.sharedCustomerIds?.has(cid)) {
       exclude(input.entityId, 'ambiguous', 'customer_id_shared_by_visitors');
       continue;
     }
@@ -274,6 +279,7 @@ export interface ResolveIdentitiesInput {
   /** A pipeline destination kind (adobe-target-bulk, google-customer-match, meta-custom-audiences) or target/google/meta. */
   destinationKind: string;
   defaultCountry?: string;
+  sharedCustomerIds?: ReadonlySet<string>;
 }
 
 /** Reads the CRM for a batch of records and resolves each record's identifiers for one destination kind. */
@@ -283,5 +289,5 @@ export async function resolveIdentities(input: ResolveIdentitiesInput, pool: pg.
   const inputs = input.records.map((r) => ({ entityId: r.entity_id, customerId: r.identity.customer_id }));
   const ids = inputs.map((i) => i.customerId).filter((x): x is string => Boolean(x));
   const crm = target === 'target' ? [] : await loadCrmCandidates(ids, pool);
-  return resolveIdentifiers(inputs, crm, target, { defaultCountry: input.defaultCountry });
+  return resolveIdentifiers(inputs, crm, target, { defaultCountry: input.defaultCountry, sharedCustomerIds: input.sharedCustomerIds });
 }

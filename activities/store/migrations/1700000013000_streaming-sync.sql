@@ -1,0 +1,38 @@
+-- Up Migration
+-- The streaming sync engine (issue 13): a run's plan is computed page by page into
+-- destination_sync_plan_row and sent from there, never held in memory whole.
+-- send_seq numbers the rows to send in send order (removes first, then upserts), so chunk k is a
+-- range of send_seq and a resumed attempt reads exactly the chunk it stopped at.
+ALTER TABLE destination_sync_plan_row ADD COLUMN IF NOT EXISTS send_seq integer;
+CREATE INDEX IF NOT EXISTS destination_sync_plan_row_send ON destination_sync_plan_row (run_id, destination, send_seq) WHERE send_seq IS NOT NULL;
+CREATE INDEX IF NOT EXISTS destination_sync_plan_row_list ON destination_sync_plan_row (run_id, destination, list);
+
+-- One row per planned (run, destination or destination shard): the chunking every attempt uses,
+-- the plan's counts and the identity resolution figures of the planning pass.
+CREATE TABLE IF NOT EXISTS destination_sync_run (
+  run_id       text NOT NULL,
+  destination  text NOT NULL,
+  chunk_rows   integer NOT NULL,
+  remove_rows  integer NOT NULL,
+  upsert_rows  integer NOT NULL,
+  counts       jsonb NOT NULL,
+  identity     jsonb,
+  at           timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, destination)
+);
+
+-- Entities of the run the destination will not get (no usable identifier, routing), with the reason;
+-- ledgered as suppressed once the sync is done.
+CREATE TABLE IF NOT EXISTS destination_sync_suppressed (
+  run_id       text NOT NULL,
+  destination  text NOT NULL,
+  entity_id    text NOT NULL,
+  reason       text NOT NULL,
+  PRIMARY KEY (run_id, destination, entity_id)
+);
+
+-- Down Migration
+DROP TABLE IF EXISTS destination_sync_suppressed, destination_sync_run;
+DROP INDEX IF EXISTS destination_sync_plan_row_list;
+DROP INDEX IF EXISTS destination_sync_plan_row_send;
+ALTER TABLE destination_sync_plan_row DROP COLUMN IF EXISTS send_seq;

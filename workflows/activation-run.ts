@@ -30,6 +30,7 @@ import {
 import { RunState } from './run-state.ts';
 import { GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
 import { exportToDestination } from './export-to-destination.ts';
+import { fanOut, sumPublished, sumScores } from './shard-fanout.ts';
 import { measureOutcomes } from './measure-outcomes.ts';
 import { durationMs } from '../contracts/pipeline-config.ts';
 
@@ -240,7 +241,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
     upsertSearchAttributes([{ key: ModelVersionKey, value: model.policy === 'rules' ? `rules:${model.version}` : model.version }]);
     state.view.cycles.push({ runId: cycleId, rollbackOf, model: model.policy === 'rules' ? `rules:${model.version}` : `${model.modelName}@${model.version}` });
 
-    const scored = await stage('score', () => acts.scoreActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf }));
+    const scored = await stage('score', async () => sumScores(await fanOut(cfg.scale?.shards, (shard) => acts.scoreActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf, ...(shard && { shard }) }))));
     if (scored === 'aborted') return finish('ABORTED');
     state.setCounts({ scored: scored.scored });
 
@@ -269,7 +270,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
       upsertSearchAttributes([{ key: GateStatusKey, value: 'OVERRIDDEN' }]);
     }
 
-    const published = await stage('publish', () => acts.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf }));
+    const published = await stage('publish', async () => sumPublished(await fanOut(cfg.scale?.shards, (shard) => acts.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipelinePath: input.pipelinePath, snapshotId, model, rollbackOf, ...(shard && { shard }) }))));
     if (published === 'aborted') return finish('ABORTED');
     state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
 
@@ -284,7 +285,7 @@ export async function activationRun(input: ActivationRunInput): Promise<Activati
         cfg.destinations.map((dest) =>
           executeChild(exportToDestination, {
             workflowId: `${cycleId}.export.${dest.name}`,
-            args: [{ runId: cycleId, pipelinePath: input.pipelinePath, destination: dest.name }],
+            args: [{ runId: cycleId, pipelinePath: input.pipelinePath, destination: dest.name, ...(dest.kind !== 'file' && (cfg.scale?.shards ?? 1) > 1 && { shards: cfg.scale!.shards }) }],
           }),
         ),
       );

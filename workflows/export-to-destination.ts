@@ -5,6 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
+import { fanOut, sumExports } from './shard-fanout.ts';
 
 const acts = proxyActivities<typeof activities>({
   startToCloseTimeout: '30 minutes',
@@ -16,6 +17,8 @@ export interface ExportToDestinationInput {
   runId: string;
   pipelinePath: string;
   destination: string;
+  /** Entity-hash shards to export in parallel (pipeline scale.shards; stateful destinations only). */
+  shards?: number;
 }
 
 export interface ExportToDestinationResult {
@@ -30,5 +33,7 @@ export interface ExportToDestinationResult {
 }
 
 export async function exportToDestination(input: ExportToDestinationInput): Promise<ExportToDestinationResult> {
-  return acts.exportDestinationActivity(input);
+  if (!input.shards || input.shards <= 1) return acts.exportDestinationActivity(input);
+  const { shards, ...rest } = input;
+  return sumExports(await fanOut(shards, (shard) => acts.exportDestinationActivity({ ...rest, ...(shard && { shard }) })));
 }

@@ -8,6 +8,7 @@ import { DATA_DIR, REPO_ROOT } from '../activities/store/paths.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
 import { isPortOpen, startDevServer } from './dev-server.ts';
 import { databaseUrl, migrate } from '../activities/store/db.ts';
+import { temporalAddress } from '../workers/config.ts';
 
 export { REPO_ROOT, DATA_DIR };
 
@@ -17,7 +18,13 @@ export async function ensureMigrated(log: (l: string) => void): Promise<void> {
 }
 
 /** Makes sure a Temporal dev server listens on the address's port; starts one in the background if not. */
-export async function ensureDevServer(log: (l: string) => void, port = 7233, uiPort = 8233): Promise<{ started: boolean }> {
+/** The port of TEMPORAL_ADDRESS (7233 without one): the demo starts its dev server where its client will look. */
+function addressPort(): number {
+  const port = Number(/:(\d+)$/.exec(temporalAddress())?.[1]);
+  return Number.isInteger(port) && port > 0 ? port : 7233;
+}
+
+export async function ensureDevServer(log: (l: string) => void, port = addressPort(), uiPort = port === 7233 ? 8233 : port + 1000): Promise<{ started: boolean }> {
   if (await isPortOpen(port)) return { started: false };
   mkdirSync(DATA_DIR, { recursive: true });
   log(`[scoreflow] starting the Temporal dev server on 127.0.0.1:${port} (Web UI http://127.0.0.1:${uiPort}), data in ${join(DATA_DIR, 'temporal')}`);

@@ -94,9 +94,9 @@ export const PipelineConfig = z.object({
   scale: z
     .object({
       shards: z.number().int().min(1).max(64).default(1),
-      pageSize: z.number().int().min(10).max(100_000).default(5_000),
+      pageSize: z.number().int().min(10).max(100_000).default(2_000),
     })
-    .default({ shards: 1, pageSize: 5_000 }),
+    .default({ shards: 1, pageSize: 2_000 }),
   /** The real-time path: each published cycle is written to the online decision store (Redis). */
   online: z
     .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })

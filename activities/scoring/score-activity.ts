@@ -65,7 +65,7 @@ export async function scoreActivity(input: ScoreInput): Promise<ScoreResult> {
     for (;;) {
       const { rows } = await pool.query<FeatureRow>(
         `SELECT visitor_id, consent, ${cmpConsentSql('visitor_id')} AS cmp, category_affinity, ${FEATURE_NAMES.join(', ')} FROM feature_value
-         WHERE snapshot_id = $1 AND visitor_id > $2 AND ${shardPredicate('visitor_id', input.shard, 4)} ORDER BY visitor_id LIMIT ${page}`,
+         WHERE snapshot_id = $1 AND visitor_id > $2 AND ${shardPredicate('visitor_id', input.shard, 3)} ORDER BY visitor_id LIMIT ${page}`,
         [input.snapshotId, after, ...shardParams(input.shard)],
       );
       if (rows.length === 0) break;

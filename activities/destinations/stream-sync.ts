@@ -4,11 +4,11 @@
  * Planning: one transaction, a server-side cursor over the run's canonical records (one shard's
  * entity-hash range, or all), a page at a time: identity resolution for the page, the desired rows,
  * the destination's state for exactly those entities, planEntity (the same rules as planSync) per
- * entity, and the plan rows and suppressions written with COPY. A second cursor plans the members
- * the run no longer has. The plan's rows are then numbered in send order (send_seq) in SQL.
+ * entity, and the plan rows (each with its send phase) and suppressions written with COPY. A second
+ * cursor plans the members the run no longer has.
  *
- * Sending: chunk k is a send_seq range read when its turn comes, so a resumed attempt reads exactly
- * the chunk its heartbeat names. Unchanged members are touched in one UPDATE from the plan rows.
+ * Sending: chunk k is the k-th slice of its operation's rows in (phase, ordinal) order, read when
+ * its turn comes, so a resumed attempt reads exactly the chunk its heartbeat names. Unchanged members are touched in one UPDATE from the plan rows.
  * Memory follows the page and chunk sizes, never the run.
  */
 import type pg from 'pg';
@@ -97,7 +97,18 @@ async function readPlanInfo(db: Db, runId: string, planKey: string): Promise<Sto
   return r && { chunkRows: r.chunk_rows, removeRows: r.remove_rows, upsertRows: r.upsert_rows, counts: r.counts, identity: r.identity };
 }
 
-const PLAN_COLUMNS = ['run_id', 'destination', 'ordinal', 'list', 'entity_id', 'row'];
+const PLAN_COLUMNS = ['run_id', 'destination', 'ordinal', 'list', 'entity_id', 'row', 'phase'];
+
+/** Send order: removes, retried removes, adds, updates, retried upserts; null for rows not sent. */
+export function sendPhase(list: string, op: string | undefined): number | null {
+  if (list === 'removes') return 0;
+  if (list === 'retries') return op === 'remove' ? 1 : 4;
+  if (list === 'adds') return 2;
+  if (list === 'updates') return 3;
+  return null;
+}
+const REMOVE_PHASES = [0, 1];
+const UPSERT_PHASES = [2, 3, 4];
 
 /**
  * The run's plan for one destination (or shard of it): read when an earlier attempt stored it,
@@ -113,13 +124,19 @@ export async function loadOrCreateStreamedPlan(input: StreamPlanInput): Promise<
     if (again) return again;
     // A plan an earlier version stored whole (no summary row) is kept as it is and only numbered.
     const { rows: legacy } = await client.query('SELECT 1 FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 LIMIT 1', [input.runId, input.planKey]);
-    let identity: IdentityFigures = null;
-    if (legacy.length === 0) identity = await planPages(client, input, pool);
-    return finalisePlan(client, input, identity);
+    const tally = legacy.length === 0 ? await planPages(client, input, pool) : await legacyTally(client, input);
+    const info: StoredPlanInfo = { chunkRows: input.chunkRows, ...tally };
+    await client.query(
+      `INSERT INTO destination_sync_run (run_id, destination, chunk_rows, remove_rows, upsert_rows, counts, identity) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [input.runId, input.planKey, info.chunkRows, info.removeRows, info.upsertRows, JSON.stringify(info.counts), info.identity === null ? null : JSON.stringify(info.identity)],
+    );
+    return info;
   }, pool);
 }
 
-async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg.Pool): Promise<IdentityFigures> {
+type PlanTally = Omit<StoredPlanInfo, 'chunkRows'>;
+
+async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg.Pool): Promise<PlanTally> {
   const { runId, planKey, dest, shard } = input;
   const t = input.now.getTime();
   const maxAttempts = input.maxAttempts ?? 5;
@@ -137,8 +154,17 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
   let ordinal = 0;
   let identity: IdentityFigures = null;
   let planned = 0;
+  const counts: Record<keyof SyncPlan, number> = { adds: 0, updates: 0, removes: 0, retries: 0, unchanged: 0, held: 0 };
+  let removeRows = 0;
+  let upsertRows = 0;
   const writePlan = async (entries: [string, string, unknown][]) => {
-    const rows: CopyValue[][] = entries.map(([list, entityId, row]) => [runId, planKey, ordinal++, list, entityId, row as object]);
+    const rows: CopyValue[][] = entries.map(([list, entityId, row]) => {
+      const phase = sendPhase(list, (row as { op?: string }).op);
+      counts[list as keyof SyncPlan]++;
+      if (phase === 0 || phase === 1) removeRows++;
+      else if (phase !== null) upsertRows++;
+      return [runId, planKey, ordinal++, list, entityId, row as object, phase];
+    });
     await copyRows(client, 'destination_sync_plan_row', PLAN_COLUMNS, rows);
   };
 
@@ -174,49 +200,52 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
     await writePlan(entries);
     input.heartbeat?.({ planning: planned, gone: page.length });
   }
-  return identity;
+  return { identity, counts, removeRows, upsertRows };
 }
 
-const SEND_ORDER = `CASE WHEN list = 'removes' THEN 0 WHEN list = 'retries' AND row->>'op' = 'remove' THEN 1
-                         WHEN list = 'adds' THEN 2 WHEN list = 'updates' THEN 3 ELSE 4 END`;
-
-async function finalisePlan(client: pg.PoolClient, input: StreamPlanInput, identity: IdentityFigures): Promise<StoredPlanInfo> {
+/** A plan an earlier version stored whole: given its send phases, and counted, in SQL. */
+async function legacyTally(client: pg.PoolClient, input: StreamPlanInput): Promise<PlanTally> {
   const { runId, planKey } = input;
-  // Send order: removes, retried removes, adds, updates, retried upserts; plan order within each.
   await client.query(
-    `UPDATE destination_sync_plan_row p SET send_seq = o.seq
-       FROM (SELECT ordinal, (row_number() OVER (ORDER BY ${SEND_ORDER}, ordinal) - 1)::int AS seq
-               FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 AND list IN ('adds', 'updates', 'removes', 'retries')) o
-      WHERE p.run_id = $1 AND p.destination = $2 AND p.ordinal = o.ordinal`,
+    `UPDATE destination_sync_plan_row SET phase = CASE WHEN list = 'removes' THEN 0 WHEN list = 'retries' AND row->>'op' = 'remove' THEN 1
+                                                       WHEN list = 'adds' THEN 2 WHEN list = 'updates' THEN 3 ELSE 4 END
+      WHERE run_id = $1 AND destination = $2 AND phase IS NULL AND list IN ('adds', 'updates', 'removes', 'retries')`,
     [runId, planKey],
   );
-  const { rows } = await client.query<{ list: keyof SyncPlan; n: number; removes: number }>(
-    `SELECT list, count(*)::int AS n, count(*) FILTER (WHERE row->>'op' = 'remove' AND list IN ('removes', 'retries'))::int AS removes
+  const { rows } = await client.query<{ list: keyof SyncPlan; n: number; removes: number; upserts: number }>(
+    `SELECT list, count(*)::int AS n, count(*) FILTER (WHERE phase IN (0, 1))::int AS removes, count(*) FILTER (WHERE phase IN (2, 3, 4))::int AS upserts
        FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 GROUP BY list`,
     [runId, planKey],
   );
   const counts: Record<keyof SyncPlan, number> = { adds: 0, updates: 0, removes: 0, retries: 0, unchanged: 0, held: 0 };
   let removeRows = 0;
+  let upsertRows = 0;
   for (const r of rows) {
     counts[r.list] = r.n;
     removeRows += r.removes;
+    upsertRows += r.upserts;
   }
-  const upsertRows = counts.adds + counts.updates + counts.retries + counts.removes - removeRows;
-  const info: StoredPlanInfo = { chunkRows: input.chunkRows, removeRows, upsertRows, counts, identity };
-  await client.query(
-    `INSERT INTO destination_sync_run (run_id, destination, chunk_rows, remove_rows, upsert_rows, counts, identity) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [runId, planKey, info.chunkRows, removeRows, upsertRows, JSON.stringify(counts), identity === null ? null : JSON.stringify(identity)],
-  );
-  return info;
+  return { counts, removeRows, upsertRows, identity: null };
 }
 
-/** Chunk k of a stored plan: its op and its send_seq range. */
+/** Chunk k of a stored plan: its op and the slice [from, to) of that op's rows in send order. */
 export function chunkRange(info: Pick<StoredPlanInfo, 'chunkRows' | 'removeRows' | 'upsertRows'>, k: number): { op: 'upsert' | 'remove'; from: number; to: number } {
   const size = info.chunkRows;
   const removeChunks = Math.ceil(info.removeRows / size);
   if (k < removeChunks) return { op: 'remove', from: k * size, to: Math.min((k + 1) * size, info.removeRows) };
   const j = k - removeChunks;
-  return { op: 'upsert', from: info.removeRows + j * size, to: Math.min(info.removeRows + (j + 1) * size, info.removeRows + info.upsertRows) };
+  return { op: 'upsert', from: j * size, to: Math.min((j + 1) * size, info.upsertRows) };
+}
+
+/** The rows of chunk k, in send order. */
+export async function readChunk(db: Db, runId: string, planKey: string, info: Pick<StoredPlanInfo, 'chunkRows' | 'removeRows' | 'upsertRows'>, k: number): Promise<SyncChunk> {
+  const { op, from, to } = chunkRange(info, k);
+  const { rows } = await db.query<{ row: PlannedRow }>(
+    `SELECT row FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 AND phase = ANY($3::smallint[])
+      ORDER BY phase, ordinal OFFSET $4 LIMIT $5`,
+    [runId, planKey, op === 'remove' ? REMOVE_PHASES : UPSERT_PHASES, from, to - from],
+  );
+  return { index: k, op, rows: rows.map((r) => r.row) };
 }
 
 export function totalChunks(info: Pick<StoredPlanInfo, 'chunkRows' | 'removeRows' | 'upsertRows'>): number {
@@ -230,14 +259,7 @@ export function totalChunks(info: Pick<StoredPlanInfo, 'chunkRows' | 'removeRows
 export async function executeStreamedPlan(input: ChunkSourceInput & { info: StoredPlanInfo }): Promise<ExecuteSyncResult> {
   const pool = input.pool ?? getPool();
   const { info } = input;
-  const chunkAt = async (k: number): Promise<SyncChunk> => {
-    const { op, from, to } = chunkRange(info, k);
-    const { rows } = await pool.query<{ row: PlannedRow }>(
-      'SELECT row FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 AND send_seq >= $3 AND send_seq < $4 ORDER BY send_seq',
-      [input.runId, input.destination, from, to],
-    );
-    return { index: k, op, rows: rows.map((r) => r.row) };
-  };
+  const chunkAt = (k: number) => readChunk(pool, input.runId, input.destination, info, k);
   const result = await sendChunks(input, totalChunks(info), chunkAt);
   await pool.query(
     `UPDATE destination_sync_state AS s SET expires_at = (p.row->>'expiresAt')::timestamptz, model_version = p.row->>'modelVersion', last_run_id = $1,

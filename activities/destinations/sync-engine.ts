@@ -438,18 +438,28 @@ async function commitChunk(
     if (ins.rowCount === 0) return; // another attempt committed this chunk already
 
     if (chunk.op === 'upsert' && accepted.length) {
+      // COPY into a transaction-scoped staging table, then one upsert: much cheaper than binding the chunk as one JSON parameter.
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS sf_accepted_upsert (entity_id text, digest text, model_version text, expires_at timestamptz, identifiers jsonb, payload jsonb) ON COMMIT DELETE ROWS`,
+      );
+      await copyRows(
+        client,
+        'sf_accepted_upsert',
+        ['entity_id', 'digest', 'model_version', 'expires_at', 'identifiers', 'payload'],
+        accepted.map((r) => [r.entityId, r.digest, r.modelVersion, r.expiresAt, r.identifiers, r.payload]),
+      );
       await client.query(
         `INSERT INTO destination_sync_state AS s (destination, entity_id, member, digest, model_version, expires_at, identifiers, payload,
                                                   consented, consent_revoked_at, last_run_id, pending_op, pending_digest, pending_reason,
                                                   pending_retryable, pending_attempts, updated_at)
          SELECT $1, r.entity_id, true, r.digest, r.model_version, r.expires_at, r.identifiers, r.payload, true, NULL, $2, NULL, NULL, NULL, NULL, 0, now()
-           FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, digest text, model_version text, expires_at timestamptz, identifiers jsonb, payload jsonb)
+           FROM sf_accepted_upsert r
          ON CONFLICT (destination, entity_id) DO UPDATE SET
            member = true, digest = EXCLUDED.digest, model_version = EXCLUDED.model_version, expires_at = EXCLUDED.expires_at,
            identifiers = EXCLUDED.identifiers, payload = EXCLUDED.payload, consented = true, consent_revoked_at = NULL,
            last_run_id = EXCLUDED.last_run_id, pending_op = NULL, pending_digest = NULL, pending_reason = NULL,
            pending_retryable = NULL, pending_attempts = 0, updated_at = now()`,
-        [stateKey, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, digest: r.digest, model_version: r.modelVersion, expires_at: r.expiresAt, identifiers: r.identifiers, payload: r.payload })))],
+        [stateKey, runId],
       );
     }
     if (chunk.op === 'remove' && accepted.length) {
@@ -488,19 +498,21 @@ async function commitChunk(
       );
     }
 
-    const ledger: { entity_id: string; stage: string; detail: Record<string, unknown> }[] = [];
-    for (const r of chunk.rows) ledger.push({ entity_id: r.entityId, stage: 'exported', detail: { op: r.op, reason: r.reason, attempt: r.attempt, chunk: chunk.index } });
+    const ledger: CopyValue[][] = [];
+    for (const r of chunk.rows) ledger.push([r.entityId, 'exported', { op: r.op, reason: r.reason, attempt: r.attempt, chunk: chunk.index }]);
     for (const r of accepted) {
-      ledger.push({ entity_id: r.entityId, stage: 'accepted', detail: { op: r.op, chunk: chunk.index, idempotency_key: key } });
-      if (r.op === 'upsert') ledger.push({ entity_id: r.entityId, stage: 'delivered', detail: { reason: r.reason, model_version: r.modelVersion } });
-      else ledger.push({ entity_id: r.entityId, stage: 'removed', detail: { reason: r.reason } });
+      ledger.push([r.entityId, 'accepted', { op: r.op, chunk: chunk.index, idempotency_key: key }]);
+      if (r.op === 'upsert') ledger.push([r.entityId, 'delivered', { reason: r.reason, model_version: r.modelVersion }]);
+      else ledger.push([r.entityId, 'removed', { reason: r.reason }]);
     }
-    for (const r of rejected) ledger.push({ entity_id: r.entityId, stage: 'rejected', detail: { op: r.op, reason: r.rejection.reason, retryable: r.rejection.retryable, chunk: chunk.index } });
+    for (const r of rejected) ledger.push([r.entityId, 'rejected', { op: r.op, reason: r.rejection.reason, retryable: r.rejection.retryable, chunk: chunk.index }]);
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS sf_ledger_stage (entity_id text, stage text, detail jsonb) ON COMMIT DELETE ROWS');
+    await copyRows(client, 'sf_ledger_stage', ['entity_id', 'stage', 'detail'], ledger);
     await client.query(
       `INSERT INTO ledger_event (run_id, entity_id, destination, stage, detail)
-       SELECT $1, r.entity_id, $2, r.stage, r.detail FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, stage text, detail jsonb)
+       SELECT $1, r.entity_id, $2, r.stage, r.detail FROM sf_ledger_stage r
        ON CONFLICT (run_id, entity_id, destination, stage) DO UPDATE SET detail = EXCLUDED.detail, at = now()`,
-      [runId, ledgerDestination, JSON.stringify(ledger)],
+      [runId, ledgerDestination],
     );
   }, pool);
   return { accepted, rejected };

@@ -2,13 +2,14 @@
  * The streaming planner plans exactly what the in-memory planner (buildDesiredRows + planSync over
  * the whole run) plans: same entities in the same lists with the same reasons, operations and
  * digests, whatever the page size and however the run is split into shards; the shards partition
- * the run; and a customer id shared by visitors on different pages is still ambiguous.
+ * the run; a customer id shared by visitors on different pages is still ambiguous; and the chunks
+ * read back in send order (removes first) hold every row to send exactly once.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCanonicalRecord, type StoredDecision } from '../../activities/publish/build-record.ts';
 import { buildDesiredRows } from '../../activities/destinations/desired-rows.ts';
-import { chunkRange, loadOrCreateStreamedPlan, totalChunks } from '../../activities/destinations/stream-sync.ts';
+import { loadOrCreateStreamedPlan, readChunk, totalChunks } from '../../activities/destinations/stream-sync.ts';
 import { loadSyncState, planCounts, planSync, rowDigest, type SyncPlan } from '../../activities/destinations/sync-engine.ts';
 import type { StatefulDestination } from '../../activities/destinations/adapter-factory.ts';
 import { getPool } from '../../activities/store/db.ts';
@@ -129,17 +130,14 @@ describe('loadOrCreateStreamedPlan', () => {
         expect(info.identity!.ambiguousBy.customer_id_shared_by_visitors).toBe(6);
       }
 
-      // Chunks: removes first, each a send_seq range, together every row to send exactly once.
+      // Chunks: removes first, each a slice of its operation in send order, together every row to send exactly once.
       const seen: string[] = [];
       for (let k = 0; k < totalChunks(info); k++) {
-        const { op, from, to } = chunkRange(info, k);
-        const { rows } = await getPool().query<{ entity_id: string; row: { op: string } }>(
-          'SELECT entity_id, row FROM destination_sync_plan_row WHERE run_id = $1 AND destination = $2 AND send_seq >= $3 AND send_seq < $4',
-          [runId, dest.name, from, to],
-        );
-        expect(rows.length).toBeLessThanOrEqual(4);
-        for (const r of rows) expect(r.row.op).toBe(op);
-        seen.push(...rows.map((r) => `${r.row.op}:${r.entity_id}`));
+        const chunk = await readChunk(getPool(), runId, dest.name, info, k);
+        expect(chunk.rows.length).toBeGreaterThan(0);
+        expect(chunk.rows.length).toBeLessThanOrEqual(4);
+        for (const r of chunk.rows) expect(r.op).toBe(chunk.op);
+        seen.push(...chunk.rows.map((r) => `${r.op}:${r.entityId}`));
       }
       const toSend = [...expected.removes, ...expected.adds, ...expected.updates, ...expected.retries].map((r) => `${r.op}:${r.entityId}`);
       expect(seen.sort()).toEqual(toSend.sort());

@@ -1,11 +1,11 @@
 -- Up Migration
 -- The streaming sync engine (issue 13): a run's plan is computed page by page into
 -- destination_sync_plan_row and sent from there, never held in memory whole.
--- send_seq numbers the rows to send in send order (removes first, then upserts), so chunk k is a
--- range of send_seq and a resumed attempt reads exactly the chunk it stopped at.
-ALTER TABLE destination_sync_plan_row ADD COLUMN IF NOT EXISTS send_seq integer;
-CREATE INDEX IF NOT EXISTS destination_sync_plan_row_send ON destination_sync_plan_row (run_id, destination, send_seq) WHERE send_seq IS NOT NULL;
-CREATE INDEX IF NOT EXISTS destination_sync_plan_row_list ON destination_sync_plan_row (run_id, destination, list);
+-- phase orders the rows to send (0 removes, 1 retried removes, 2 adds, 3 updates, 4 retried
+-- upserts; NULL for rows not sent): in (phase, ordinal) order, chunk k is rows [k*size, (k+1)*size)
+-- of its operation, so a resumed attempt reads exactly the chunk it stopped at.
+ALTER TABLE destination_sync_plan_row ADD COLUMN IF NOT EXISTS phase smallint;
+CREATE INDEX IF NOT EXISTS destination_sync_plan_row_send ON destination_sync_plan_row (run_id, destination, phase, ordinal) WHERE phase IS NOT NULL;
 
 -- One row per planned (run, destination or destination shard): the chunking every attempt uses,
 -- the plan's counts and the identity resolution figures of the planning pass.
@@ -33,6 +33,5 @@ CREATE TABLE IF NOT EXISTS destination_sync_suppressed (
 
 -- Down Migration
 DROP TABLE IF EXISTS destination_sync_suppressed, destination_sync_run;
-DROP INDEX IF EXISTS destination_sync_plan_row_list;
 DROP INDEX IF EXISTS destination_sync_plan_row_send;
-ALTER TABLE destination_sync_plan_row DROP COLUMN IF EXISTS send_seq;
+ALTER TABLE destination_sync_plan_row DROP COLUMN IF EXISTS phase;

@@ -27,6 +27,7 @@ import type { ArtifactFormat } from '../contracts/model-artifact.ts';
 import type { ActivationRunResult } from '../workflows/activation-run.ts';
 import { WORKFLOWS_PATH } from '../workers/worker.ts';
 import { startContractServers } from './contract-servers/start-all.ts';
+import { formatStageTimes, stageTimes } from '../cli/commands/stage-times.ts';
 import { freePort, startDevServer, type RunningDevServer } from './dev-server.ts';
 import { freshDatabase } from './bench-ingest.ts';
 import type { BenchContext, BenchSection } from './bench.ts';
@@ -201,6 +202,7 @@ async function runCycle(ctx: BenchContext, feed: CycleFeed, bundleFile: string, 
     ctx.log(
       `${o.label}: ${result.status} in ${seconds.toFixed(1)} s; ${fmt(result.counts.records ?? 0)} hits, ${fmt(result.counts.scored ?? 0)} scored, ${fmt(result.counts.exported ?? 0)} rows exported; worker peak RSS ${peak} MB`,
     );
+    ctx.log(formatStageTimes(await stageTimes(client, `bench.${tag}`)));
     if (result.status !== 'COMPLETED') throw new Error(`bench cycle ${o.label} ended ${result.status}: ${JSON.stringify(result.counts)}`);
     return { seconds, peakRssMb: peak, status: result.status, exported: result.counts.exported ?? 0 };
   } finally {

@@ -61,6 +61,9 @@ let cursorSeq = 0;
  */
 export async function* cursorPages<T extends pg.QueryResultRow>(client: pg.PoolClient | pg.Client, sql: string, params: unknown[], pageSize: number): AsyncGenerator<T[]> {
   const name = `sf_cursor_${process.pid}_${++cursorSeq}`;
+  // Every cursor here is read to its end: plan for the whole result (hash joins, sorts), not for the
+  // first 10% of rows (PostgreSQL's default for cursors, which picks nested loops that cost seconds per page).
+  await client.query('SET LOCAL cursor_tuple_fraction = 1.0');
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params);
   try {
     for (;;) {

@@ -31,7 +31,22 @@ CREATE TABLE IF NOT EXISTS destination_sync_suppressed (
   PRIMARY KEY (run_id, destination, entity_id)
 );
 
+-- Identity resolution runs page by page: each page looks up the CRM customers that may share a
+-- normalized email or phone with its own (activities/identity/resolve.ts). The coarse keys are
+-- stored and indexed, so a page's lookup reads a few index entries instead of scanning the CRM.
+ALTER TABLE crm_customer ADD COLUMN IF NOT EXISTS email_key text GENERATED ALWAYS AS (
+  CASE WHEN email LIKE '%@%' THEN
+    regexp_replace(split_part(lower(regexp_replace(email, '\s', '', 'g')), '@', 1), '[.]|[+].*$', '', 'g') || '@' ||
+    split_part(lower(regexp_replace(email, '\s', '', 'g')), '@', 2) END) STORED;
+ALTER TABLE crm_customer ADD COLUMN IF NOT EXISTS phone_key text GENERATED ALWAYS AS (NULLIF(right(regexp_replace(phone, '\D', '', 'g'), 6), '')) STORED;
+CREATE INDEX IF NOT EXISTS crm_customer_email_key ON crm_customer (email_key) WHERE email_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS crm_customer_phone_key ON crm_customer (phone_key) WHERE phone_key IS NOT NULL;
+
 -- Down Migration
+DROP INDEX IF EXISTS crm_customer_phone_key;
+DROP INDEX IF EXISTS crm_customer_email_key;
+ALTER TABLE crm_customer DROP COLUMN IF EXISTS phone_key;
+ALTER TABLE crm_customer DROP COLUMN IF EXISTS email_key;
 DROP TABLE IF EXISTS destination_sync_suppressed, destination_sync_run;
 DROP INDEX IF EXISTS destination_sync_plan_row_send;
 ALTER TABLE destination_sync_plan_row DROP COLUMN IF EXISTS phase;

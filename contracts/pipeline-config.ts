@@ -91,6 +91,18 @@ export const PipelineConfig = z.object({
   rulesGates: z.record(z.string(), z.unknown()).default({}),
   destinations: z.array(Destination).min(1),
   measurement: z.object({ attributionWindow: Duration.default('7d') }).optional(),
+  /**
+   * Scale-out: scoring, publish and each destination's export run as `shards` parallel activities,
+   * each over one entity-hash range (activities/store/shard.ts), so more worker processes finish a
+   * cycle sooner. Activities stream a run in pages of `pageSize` entities: memory follows the page
+   * size, never the run size.
+   */
+  scale: z
+    .object({
+      shards: z.number().int().min(1).max(64).default(1),
+      pageSize: z.number().int().min(10).max(100_000).default(2_000),
+    })
+    .default({ shards: 1, pageSize: 2_000 }),
   /** The real-time path: each published cycle is written to the online decision store (Redis). */
   online: z
     .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })

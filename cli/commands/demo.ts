@@ -11,6 +11,7 @@ import { DATA_DIR, REPO_ROOT, ensureBinary, ensureDevServer, ensureMigrated } fr
 import { createWorker } from '../../workers/worker.ts';
 import { closePools } from '../../activities/store/db.ts';
 import { connectClient } from '../../workers/client.ts';
+import { temporalAddress } from '../../workers/config.ts';
 import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
@@ -48,7 +49,7 @@ export async function runDemo(o: DemoOptions) {
   ensureBinary(log);
   await ensureMigrated(log);
   const started = await ensureDevServer(log);
-  if (!started.started) log('[scoreflow] using the Temporal server already listening on 127.0.0.1:7233');
+  if (!started.started) log(`[scoreflow] using the Temporal server already listening on ${temporalAddress()}`);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const root = join(DATA_DIR, 'demo', stamp);

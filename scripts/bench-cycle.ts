@@ -134,7 +134,7 @@ async function runCycle(ctx: BenchContext, feed: CycleFeed, bundleFile: string, 
   const workers: { child: ChildProcess; log: () => string }[] = [];
   let connection: Connection | undefined;
   try {
-    dev = await startDevServer({ port: await freePort(), headless: true });
+    dev = await startDevServer({ port: await freePort(), headless: true, logFile: join(ctx.cacheDir, 'temporal-dev-server.log') });
     const taskQueue = `bench-cycle-${tag}-${Date.now()}`;
     const dir = join(ctx.cacheDir, 'cycle-runs', `${tag}-${Date.now()}`);
     mkdirSync(dir, { recursive: true });

@@ -16,6 +16,7 @@ import { registerContractsCommands } from './commands/contracts.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
+import { registerPipelineCommands } from './commands/pipeline.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
@@ -32,6 +33,7 @@ registerContractsCommands(program);
 registerIdentityCommands(program);
 registerServeCommand(program);
 registerSyncCommands(program);
+registerPipelineCommands(program);
 
 try {
   await program.parseAsync(process.argv);

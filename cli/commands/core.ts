@@ -5,7 +5,8 @@ import { emit, fail } from '../output.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { runWorker } from '../../workers/worker.ts';
-import { createSchedule, defaultPipelinePath, startRun } from './run.ts';
+import { defaultPipelinePath, startRun } from './run.ts';
+import { registerScheduleCommands } from './schedule.ts';
 import { formatFunnel, runStatus, traceEntity } from './status.ts';
 import { localDevServerPlan, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 
@@ -71,8 +72,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--feed <dir>', "ingest deliveries from this folder instead of the pipeline's inbox")
     .option('--id <workflowId>', 'workflow id (the cycle id); default derived from the pipeline and time')
     .option('--model <version>', 'score with this model version (or "rules") instead of the champion')
-    .option('--rollback-window <duration>', 'stay open this long for a rollback after exporting (0s = no window)', '0s')
-    .option('--pause-timeout <duration>', 'abort a run paused for an operator after this long (0s = never)', '0s')
+    .option('--rollback-window <duration>', "stay open this long for a rollback after exporting (0s = no window); default: the pipeline's operations.rollbackWindow, else none")
+    .option('--pause-timeout <duration>', "abort a run paused for an operator after this long (0s = never); default: the pipeline's operations.pauseTimeout, else never")
     .option('--wait', 'wait for the run to finish')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -80,7 +81,7 @@ export function registerCoreCommands(program: Command): void {
       '\nExample:\n  $ scoreflow run --pipeline pipelines/demo.yaml --pause-timeout 6h --rollback-window 30m\n' +
         '\nThe input is checked before anything starts: a bad value (e.g. --pause-timeout 10minutes) exits 2 naming the field.\n',
     )
-    .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow: string; pauseTimeout: string; wait?: boolean; json?: boolean }) => {
+    .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow?: string; pauseTimeout?: string; wait?: boolean; json?: boolean }) => {
       const started = await startRun({
         pipelinePath: o.pipeline,
         feedDir: o.feed,
@@ -95,18 +96,7 @@ export function registerCoreCommands(program: Command): void {
       if (started.result && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA') process.exitCode = 2;
     });
 
-  const schedule = program.command('schedule').description('Temporal Schedules that start micro-batch runs.');
-  schedule
-    .command('create')
-    .description('Create a schedule: every interval, BUFFER_ONE overlap, explicit catch-up window.')
-    .option('--pipeline <file>', 'pipeline config', defaultPipelinePath())
-    .requiredOption('--every <duration>', 'interval, e.g. 15m')
-    .option('--catchup-window <duration>', 'how far back missed actions are run', '1h')
-    .option('--json', 'print one JSON object')
-    .action(async (o: { pipeline: string; every: string; catchupWindow: string; json?: boolean }) => {
-      const res = await createSchedule({ pipelinePath: o.pipeline, every: o.every, catchupWindow: o.catchupWindow });
-      emit(o, res, () => `schedule ${res.scheduleId} created: every ${o.every}`);
-    });
+  registerScheduleCommands(program);
 
   program
     .command('status')

@@ -65,6 +65,8 @@ export type { ActivationRunInput };
 
 /** Marks executions that run this code; those without it replay on legacy/activation-run-v1.ts. */
 export const OPERATOR_CONTROL_PATCH = 'operator-control-v2';
+/** Marks executions that start outcome measurement from the pipeline's `measurement.attributionWindow`. */
+export const LIFT_FROM_PIPELINE_PATCH = 'lift-from-pipeline';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -402,10 +404,13 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       if (isStop(report)) return finish('ABORTED');
       reportPath = report.path;
 
-      if (input.attributionWindow && !rollbackOf) {
+      // Outcome measurement for every run whose input or pipeline names an attribution window.
+      // Executions from before LIFT_FROM_PIPELINE_PATCH measured only with an input window.
+      const attributionWindow = input.attributionWindow ?? (cfg.measurement?.attributionWindow && patched(LIFT_FROM_PIPELINE_PATCH) ? cfg.measurement.attributionWindow : undefined);
+      if (attributionWindow && !rollbackOf) {
         await startChild(measureOutcomes, {
           workflowId: `${runId}.measure`,
-          args: [{ runId, pipeline: cfg, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
+          args: [{ runId, pipeline: cfg, attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
       }

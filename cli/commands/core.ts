@@ -20,6 +20,11 @@ function cliPort(value: string | undefined, option: string): number | undefined 
   return port;
 }
 
+/** SKIP for a check that could not be measured (no baseline, no rows): it did not fail, but it did not pass either. */
+export function gateLabel(g: { status: string; measured: boolean }): string {
+  return g.status === 'pass' && !g.measured ? 'SKIP' : g.status.toUpperCase();
+}
+
 export function registerCoreCommands(program: Command): void {
   program
     .command('setup')
@@ -92,7 +97,9 @@ export function registerCoreCommands(program: Command): void {
         wait: o.wait,
       });
       const out = { workflowId: started.workflowId, runId: started.runId, link: started.link, status: started.result?.status ?? 'STARTED', counts: started.result?.counts ?? {} };
-      emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
+      const c = out.counts as Record<string, number | undefined>;
+      const deliveries = c.alreadyLoaded !== undefined ? `\n  deliveries: ${c.deliveries ?? 0} new, ${c.alreadyLoaded} already loaded by this pipeline` : '';
+      emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${deliveries}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
       if (started.result && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA') process.exitCode = 2;
     });
 
@@ -111,7 +118,7 @@ export function registerCoreCommands(program: Command): void {
         if (w?.pausedReason) lines.push(`  PAUSED: ${w.pausedReason}`);
         if (w) lines.push(`  counts: ${JSON.stringify(w.counts)}`);
         lines.push('  gates:');
-        for (const g of s.gates as { gate: string; subject: string; status: string; detail: string }[]) lines.push(`    ${g.status.toUpperCase().padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
+        for (const g of s.gates as { gate: string; subject: string; status: string; detail: string; measured: boolean }[]) lines.push(`    ${gateLabel(g).padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
         if (w?.rejectedSignals.length) lines.push(`  rejected signals: ${w.rejectedSignals.map((r) => `${r.signal}: ${r.error}`).join('; ')}`);
         lines.push('  funnel:', formatFunnel(s.funnel));
         return lines.join('\n');

@@ -17,6 +17,7 @@ import { registerIdentityCommands } from './commands/identity.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
 import { registerPipelineCommands } from './commands/pipeline.ts';
+import { registerRunsCommands } from './commands/runs.ts';
 
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
@@ -34,6 +35,7 @@ registerIdentityCommands(program);
 registerServeCommand(program);
 registerSyncCommands(program);
 registerPipelineCommands(program);
+registerRunsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

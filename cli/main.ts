@@ -1,6 +1,7 @@
 /**
  * The `scoreflow` CLI. Every command takes --json and then prints one JSON object as its last line.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { closePools } from '../activities/store/db.ts';
 import { fail } from './output.ts';
@@ -19,8 +20,16 @@ import { registerSyncCommands } from './commands/sync.ts';
 import { registerPipelineCommands } from './commands/pipeline.ts';
 import { registerRunsCommands } from './commands/runs.ts';
 
+// `scoreflow … --json | head` closes stdout early: that ends the output, not the command with a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
+program.version(version, '-V, --version', 'print the Scoreflow version');
 program.showHelpAfterError();
 registerCoreCommands(program);
 registerDemoCommand(program);

@@ -133,6 +133,19 @@ export const PipelineConfig = z
       .object({ attributionWindow: Duration.default('7d').describe('Every run starts outcome measurement, which waits this long and then computes lift.') })
       .strict()
       .optional(),
+    /**
+     * Scale-out: scoring, publish and each destination's export run as `shards` parallel activities,
+     * each over one entity-hash range (activities/store/shard.ts), so more worker processes finish a
+     * cycle sooner. Activities stream a run in pages of `pageSize` entities: memory follows the page
+     * size, never the run size.
+     */
+    scale: z
+      .object({
+        shards: z.number().int().min(1).max(64).default(1).describe('Parallel activities per stage (entity-hash ranges).'),
+        pageSize: z.number().int().min(10).max(100_000).default(2_000).describe('Entities per streamed page: memory follows it, never the run size.'),
+      })
+      .strict()
+      .default({ shards: 1, pageSize: 2_000 }),
     /** The real-time path: each published cycle is written to the online decision store (Redis). */
     online: z
       .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })

@@ -27,7 +27,7 @@ import type { BenchContext, BenchSection } from './bench.ts';
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The bench database is the bench's own: recreated on every run, so tables start empty and migrations apply in order. */
-async function freshDatabase(url: string): Promise<void> {
+export async function freshDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   if (!/^scoreflow_bench\w*$/.test(name)) throw new Error(`refusing to recreate database "${name}": the bench only recreates scoreflow_bench*`);
   const admin = new URL(url);

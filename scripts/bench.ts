@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingestSection } from './bench-ingest.ts';
 import { eventsSection, serveSection } from './bench-serve.ts';
+import { cycleSection, scaleOutSection, scoringSection } from './bench-cycle.ts';
 
 export interface BenchContext {
   /** postgres URL of the bench database (created and migrated by the section that needs it). */
   databaseUrl: string;
-  /** Records for data-size driven sections (ingest: ≥ 1M by default). */
+  /** Records for data-size driven sections (ingest, cycle, scaleOut: ≥ 1M hits by default). */
   records: number;
   /** Where sections keep generated inputs between runs. */
   cacheDir: string;
@@ -29,7 +30,7 @@ export interface BenchSection {
 }
 
 /** The registry: add a section here (serve, events, ...). Order is run order. */
-export const sections: BenchSection[] = [ingestSection, serveSection, eventsSection];
+export const sections: BenchSection[] = [ingestSection, serveSection, eventsSection, scoringSection, cycleSection, scaleOutSection];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

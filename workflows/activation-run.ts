@@ -57,6 +57,7 @@ import {
 import { RunState, type Decision } from './run-state.ts';
 import { GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
 import { exportToDestination, type ExportToDestinationResult } from './export-to-destination.ts';
+import { fanOut, sumPublished, sumScores } from './shard-fanout.ts';
 import { measureOutcomes } from './measure-outcomes.ts';
 import { failureMessage } from './failure-message.ts';
 import { activationRunV1 } from './legacy/activation-run-v1.ts';
@@ -356,7 +357,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       upsertSearchAttributes([{ key: ModelVersionKey, value: modelLabel }]);
       state.view.cycles.push({ runId: cycleId, rollbackOf, model: model.policy === 'rules' ? `rules:${model.version}` : `${model.modelName}@${model.version}` });
 
-      const scored = await stage('score', () => data.scoreActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf }));
+      const scored = await stage('score', async () => sumScores(await fanOut(cfg.scale?.shards, (shard) => data.scoreActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf, ...(shard && { shard }) }))));
       if (isStop(scored)) return finish('ABORTED');
       state.setCounts({ scored: scored.scored });
 
@@ -390,7 +391,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
         pendingChampion = null;
       }
 
-      const published = await stage('publish', () => data.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf }));
+      const published = await stage('publish', async () => sumPublished(await fanOut(cfg.scale?.shards, (shard) => data.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf, ...(shard && { shard }) }))));
       if (isStop(published)) return finish('ABORTED');
       state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
 
@@ -466,7 +467,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
           status[dest.name]!.attempts++;
           return executeChild(exportToDestination, {
             workflowId: `${cycleId}.export.${dest.name}`,
-            args: [{ runId: cycleId, pipeline: cfg, destination: dest.name, retryFor: input.exportRetryFor }],
+            args: [{ runId: cycleId, pipeline: cfg, destination: dest.name, retryFor: input.exportRetryFor, ...(dest.kind !== 'file' && (cfg.scale?.shards ?? 1) > 1 && { shards: cfg.scale!.shards }) }],
           });
         }),
       );

@@ -11,6 +11,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
 import type { PipelineConfig } from '../contracts/pipeline-config.ts';
 import { durationMs } from '../contracts/pipeline-config.ts';
+import { fanOut, sumExports } from './shard-fanout.ts';
 
 export const DEFAULT_EXPORT_RETRY_FOR = '15m';
 const RETRY_BACKOFF = { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 } as const;
@@ -41,6 +42,8 @@ export interface ExportToDestinationInput {
   destination: string;
   /** Total time the export keeps retrying, e.g. "15m". */
   retryFor?: string;
+  /** Entity-hash shards to export in parallel (pipeline scale.shards; stateful destinations only). */
+  shards?: number;
 }
 
 export interface ExportToDestinationResult {
@@ -64,5 +67,7 @@ export async function exportToDestination(input: ExportToDestinationInput): Prom
       nonRetryableErrorTypes: ['DestinationRejected', 'ContractViolation', 'InvalidPipelineConfig'],
     },
   });
-  return acts.exportDestinationActivity(input);
+  if (!input.shards || input.shards <= 1) return acts.exportDestinationActivity(input);
+  const { shards, ...rest } = input;
+  return sumExports(await fanOut(shards, (shard) => acts.exportDestinationActivity({ ...rest, ...(shard && { shard }) })));
 }

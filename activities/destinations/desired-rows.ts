@@ -77,12 +77,17 @@ export function payloadFor(kind: string, r: CanonicalRecord): Record<string, unk
  * at the record's scored_at, so re-planning the same cycle gives the same rows; expiry against the
  * wall clock is the sync engine's job (planSync removes what has expired by the time it runs).
  */
-export async function buildDesiredRows(records: readonly CanonicalRecord[], dest: StatefulDestination, pool: pg.Pool = getPool()): Promise<DesiredRows> {
+export async function buildDesiredRows(
+  records: readonly CanonicalRecord[],
+  dest: StatefulDestination,
+  pool: pg.Pool = getPool(),
+  opts: { sharedCustomerIds?: ReadonlySet<string> } = {},
+): Promise<DesiredRows> {
   const excluded: Exclusion[] = [];
   let identifiersOf: Map<string, Record<string, string | undefined>>;
   let identity: DesiredRows['identity'] = null;
   if (identityTargetFor(dest.kind)) {
-    const res = await resolveIdentities({ records, destinationKind: dest.kind }, pool);
+    const res = await resolveIdentities({ records, destinationKind: dest.kind, sharedCustomerIds: opts.sharedCustomerIds }, pool);
     identifiersOf = new Map(res.resolved.map((e) => [e.entityId, e.identifiers]));
     for (const x of res.excluded) excluded.push({ entityId: x.entityId, reason: `${x.status}:${x.reason}` });
     identity = { ...res.counts, matchRate: res.matchRate };

@@ -5,7 +5,7 @@
  * cycle again rewrites identical bytes and records nothing twice.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
 import { csvField } from '../run/csv-line.ts';
@@ -71,4 +71,66 @@ export function writeFileExport(
   const manifest: FileExportManifest = { ...meta, rows: records.length, files };
   writeAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
+}
+
+/**
+ * The same files as writeFileExport, written as the records stream in: one page at a time appended
+ * to temporary files with running checksums; `finish` renames them and writes the manifest last.
+ * Identical input gives identical bytes to writeFileExport.
+ */
+export class FileExportWriter {
+  private readonly parts: { format: 'csv' | 'jsonl'; name: string; tmp: string; fd: number; hash: ReturnType<typeof createHash>; bytes: number }[];
+  private rows = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly meta: { runId: string; destination: string; mappingVersion: string },
+    formats: ('csv' | 'jsonl')[],
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.parts = formats.map((format) => {
+      const name = `records.${format}`;
+      const tmp = join(dir, `${name}.tmp-${process.pid}`);
+      return { format, name, tmp, fd: openSync(tmp, 'w'), hash: createHash('sha256'), bytes: 0 };
+    });
+    const header = Buffer.from(`${FILE_COLUMNS.join(',')}\n`, 'utf8');
+    for (const p of this.parts) if (p.format === 'csv') this.append(p, header);
+  }
+
+  private append(p: (typeof this.parts)[number], buf: Buffer): void {
+    writeSync(p.fd, buf);
+    p.hash.update(buf);
+    p.bytes += buf.length;
+  }
+
+  write(records: readonly CanonicalRecord[]): void {
+    if (records.length === 0) return;
+    for (const p of this.parts) {
+      const body = p.format === 'csv' ? records.map((r) => `${fileRow(r).map(csvField).join(',')}\n`).join('') : records.map((r) => `${JSON.stringify(r)}\n`).join('');
+      this.append(p, Buffer.from(body, 'utf8'));
+    }
+    this.rows += records.length;
+  }
+
+  finish(contractVersion: string): FileExportManifest {
+    const files: FileExportManifest['files'] = [];
+    for (const p of this.parts) {
+      closeSync(p.fd);
+      renameSync(p.tmp, join(this.dir, p.name));
+      files.push({ name: p.name, rows: this.rows, bytes: p.bytes, sha256: p.hash.digest('hex') });
+    }
+    const manifest: FileExportManifest = { ...this.meta, contractVersion, rows: this.rows, files };
+    writeAtomic(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return manifest;
+  }
+
+  abort(): void {
+    for (const p of this.parts) {
+      try {
+        closeSync(p.fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
 }

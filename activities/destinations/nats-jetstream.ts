@@ -14,6 +14,7 @@ import { DestinationRejectedError, type ChunkResult, type DestinationAdapter, ty
 import { rowMessageId } from './row-message-id.ts';
 
 export const NATS_KIND = 'nats-jetstream';
+const encoder = new TextEncoder();
 /** JetStream's "stream not found" API error code. */
 const STREAM_NOT_FOUND = 10059;
 
@@ -28,8 +29,10 @@ export const NatsJetStreamConfig = z.object({
   /** Name of the environment variable holding an auth token, if the server needs one. */
   tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   ackTimeoutMs: z.int().positive().default(5_000),
-  /** Publishes awaiting their PubAck at once. */
-  concurrency: z.int().min(1).max(1_000).default(64),
+  /** The in-flight window: asynchronous publishes awaiting their PubAck at once. */
+  concurrency: z.int().min(1).max(4_096).default(512),
+  /** When the window is full, this many of the oldest acks are awaited together before publishing on. */
+  ackBatch: z.int().min(1).max(4_096).default(128),
   maxChunkRows: z.int().min(1).max(100_000).default(10_000),
 });
 export type NatsJetStreamConfig = z.infer<typeof NatsJetStreamConfig>;
@@ -121,41 +124,50 @@ export function createNatsJetStreamAdapter(
         duplicates: 0,
         duplicateRows: [],
       };
-      const seqs: number[] = [];
-      let next = 0;
+      let firstSeq = Infinity;
+      let lastSeq = -Infinity;
       let failure: unknown;
-      const worker = async () => {
-        while (failure === undefined && next < rows.length) {
-          const i = next++;
-          const row = rows[i]!;
-          const h = natsHeaders();
-          h.set('Scoreflow-Op', row.op);
-          h.set('Scoreflow-Digest', row.digest);
-          const body = JSON.stringify({ entity_id: row.entityId, op: row.op, digest: row.digest, payload: row.payload });
-          try {
-            const ack = await js.publish(cfg.subject, new TextEncoder().encode(body), { msgID: rowMessageId(ctx.idempotencyKey, row), headers: h, timeout: cfg.ackTimeoutMs });
-            accepted.push(row.entityId);
-            if (ack.duplicate) {
-              receipt.duplicates++;
-              receipt.duplicateRows.push(i);
-            } else {
-              receipt.published++;
-              seqs.push(ack.seq);
-            }
-          } catch (err) {
-            failure ??= err;
-          }
-        }
+      // Asynchronous publishes in a bounded window: up to `concurrency` messages await their PubAck
+      // at once; when the window is full the oldest `ackBatch` acks are awaited together.
+      const window: Promise<void>[] = [];
+      const settle = async (n: number) => {
+        await Promise.all(window.splice(0, n));
       };
-      await Promise.all(Array.from({ length: Math.min(cfg.concurrency, rows.length) }, worker));
+      for (let i = 0; i < rows.length && failure === undefined; i++) {
+        const row = rows[i]!;
+        const h = natsHeaders();
+        h.set('Scoreflow-Op', row.op);
+        h.set('Scoreflow-Digest', row.digest);
+        const body = JSON.stringify({ entity_id: row.entityId, op: row.op, digest: row.digest, payload: row.payload });
+        window.push(
+          js.publish(cfg.subject, encoder.encode(body), { msgID: rowMessageId(ctx.idempotencyKey, row), headers: h, timeout: cfg.ackTimeoutMs }).then(
+            (ack) => {
+              accepted.push(row.entityId);
+              if (ack.duplicate) {
+                receipt.duplicates++;
+                receipt.duplicateRows.push(i);
+              } else {
+                receipt.published++;
+                if (ack.seq < firstSeq) firstSeq = ack.seq;
+                if (ack.seq > lastSeq) lastSeq = ack.seq;
+              }
+            },
+            (err: unknown) => {
+              failure ??= err;
+            },
+          ),
+        );
+        if (window.length >= cfg.concurrency) await settle(Math.min(cfg.ackBatch, window.length));
+      }
+      await settle(window.length);
       if (failure !== undefined) {
         log.warn({ chunk: ctx.chunkIndex, published: receipt.published, error: (failure as Error).message }, 'jetstream chunk interrupted; the retry re-sends the same Nats-Msg-Ids');
         throw failure;
       }
       receipt.duplicateRows.sort((a, b) => a - b);
-      if (seqs.length > 0) {
-        receipt.firstSeq = Math.min(...seqs);
-        receipt.lastSeq = Math.max(...seqs);
+      if (receipt.published > 0) {
+        receipt.firstSeq = firstSeq;
+        receipt.lastSeq = lastSeq;
       }
       log.info({ chunk: ctx.chunkIndex, published: receipt.published, duplicates: receipt.duplicates }, 'jetstream chunk delivered');
       return { accepted, rejected, receipt: { ...receipt } };

@@ -1,8 +1,9 @@
 /**
  * Stateful destinations (Target, Google, Meta, webhooks, NATS) go through the shared sync engine:
- * pin the mapping version to its config, build the desired rows, plan once per run (stored), send
- * in chunks under idempotency keys with a heartbeated checkpoint, and record the receipt with the
- * figures activation drift watches (match rate, acceptance rate, rejection reasons).
+ * pin the mapping version to its config, plan once per run (or shard) page by page into the plan
+ * table (stream-sync.ts), send in chunks read from it under idempotency keys with a heartbeated
+ * checkpoint, and record the receipt with the figures activation drift watches (match rate,
+ * acceptance rate, rejection reasons). No step holds the run's records in memory.
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,7 +13,9 @@ import { logger } from '../observability/logger.ts';
 import { heartbeat, lastHeartbeat } from '../run/heartbeat.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
 import { buildDesiredRows } from './desired-rows.ts';
-import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, runSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
+import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
+import { executeStreamedPlan, loadOrCreateStreamedPlan, mergeIdentity, STREAM_MAX_CHUNK_ROWS, type IdentityFigures } from './stream-sync.ts';
+import { shardKey, shardParams, shardPredicate, type Shard } from '../store/shard.ts';
 import type { ExportResult } from './export-activity.ts';
 import { loadRunRecords } from './export-activity.ts';
 
@@ -96,92 +99,132 @@ export async function previewSync(input: { runId: string; pipeline: PipelineConf
   return { destination: dest.name, kind: dest.kind, counts: planCounts(plan), identity, rows: planRows(plan), stored: Boolean(stored) };
 }
 
-export async function syncDestination(input: { runId: string; pipeline: PipelineConfig; destination: StatefulDestination }): Promise<ExportResult> {
+export interface SyncDestinationInput {
+  runId: string;
+  pipeline: PipelineConfig;
+  destination: StatefulDestination;
+  /** One entity-hash range of the run (absent: all of it). */
+  shard?: Shard;
+}
+
+/** Chunks, plans and figures of a destination: its own key, or every shard's key ("name#i/n"). */
+const keysOf = (name: string) => ({ sql: '(destination = $2 OR destination LIKE $3)', params: [name, `${name}#%`] });
+
+export async function syncDestination(input: SyncDestinationInput): Promise<ExportResult> {
   const { runId, pipeline } = input;
   const dest = input.destination;
-  const log = logger().child({ runId, destination: dest.name, kind: dest.kind });
+  const shard = input.shard;
+  const planKey = shardKey(dest.name, shard);
+  const stateKey = syncStateKey(pipeline.name, dest.name);
+  const log = logger().child({ runId, destination: dest.name, kind: dest.kind, shard: shard ? shardKey('', shard) : undefined });
   await pinMappingVersion(pipeline.name, dest, runId);
   const { adapter, close } = createAdapter(dest);
   const pool = getPool();
   try {
-    const records = await loadRunRecords(runId);
-    const built = await buildDesiredRows(records, dest, pool);
-    const resumeFrom = lastHeartbeat<SyncCheckpoint>();
-    const chunkRows = typeof dest.config?.chunkRows === 'number' ? dest.config.chunkRows : undefined;
-    const { plan } = await runSync({
+    const configured = typeof dest.config?.chunkRows === 'number' ? dest.config.chunkRows : adapter.maxChunkRows;
+    const chunkRows = Math.max(1, Math.min(configured, adapter.maxChunkRows, STREAM_MAX_CHUNK_ROWS));
+    const info = await loadOrCreateStreamedPlan({
+      runId, planKey, stateKey, dest, shard, pageSize: pipeline.scale.pageSize, chunkRows, now: new Date(), pool, heartbeat: (d) => heartbeat(d),
+    });
+    const resumeFrom = lastHeartbeat<SyncCheckpoint | { planning: number }>();
+    const sent = await executeStreamedPlan({
       runId,
-      destination: dest.name,
-      stateKey: syncStateKey(pipeline.name, dest.name),
+      destination: planKey,
+      ledgerDestination: dest.name,
+      stateKey,
       adapter,
-      desired: built.desired,
-      now: new Date(),
-      chunkRows,
+      info,
       heartbeat: (c) => heartbeat(c),
-      resumeFrom,
+      resumeFrom: resumeFrom && 'nextChunk' in resumeFrom ? resumeFrom : undefined,
       pool,
     });
 
-    // Totals over every attempt of this run's sync, not only the chunks this attempt sent.
-    const { rows: tot } = await pool.query<{ accepted: number; rejected: number; sent: number; chunks: number }>(
-      `SELECT COALESCE(sum(accepted), 0)::int AS accepted, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(rows), 0)::int AS sent, count(*)::int AS chunks
-       FROM destination_sync_chunk WHERE run_id = $1 AND destination = $2`,
-      [runId, dest.name],
-    );
-    const t = tot[0]!;
-    const { rows: reasons } = await pool.query<{ reason: string; n: number }>(
-      `SELECT detail->>'reason' AS reason, count(*)::int AS n FROM ledger_event
-       WHERE run_id = $1 AND destination = $2 AND stage = 'rejected' GROUP BY 1`,
-      [runId, dest.name],
-    );
-    const { rows: receipts } = await pool.query<{ chunk_index: number; op: string; receipt: Record<string, unknown> }>(
-      'SELECT chunk_index, op, receipt FROM destination_sync_chunk WHERE run_id = $1 AND destination = $2 ORDER BY chunk_index',
-      [runId, dest.name],
-    );
-    const receipt = {
-      mappingVersion: dest.mappingVersion,
-      plan,
-      sent: t.sent,
-      accepted: t.accepted,
-      rejected: t.rejected,
-      acceptanceRate: t.sent ? t.accepted / t.sent : null,
-      matchRate: built.identity ? built.identity.matchRate : null,
-      identity: built.identity,
-      unmatched: built.identity?.unmatched ?? 0,
-      ambiguous: built.identity?.ambiguous ?? 0,
-      rejections: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
-      chunks: receipts.map((r) => ({ chunk: r.chunk_index, op: r.op, ...r.receipt })),
-    };
-    await pool.query(
-      `INSERT INTO destination_export (run_id, destination, kind, mapping_version, rows, location, checksum, receipt)
-       VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)
-       ON CONFLICT (run_id, destination) DO UPDATE SET rows = EXCLUDED.rows, receipt = EXCLUDED.receipt, at = now()`,
-      [runId, dest.name, dest.kind, dest.mappingVersion, t.accepted, JSON.stringify(receipt)],
-    );
-    // Every generated entity the destination did not get is in the ledger as suppressed, with the
-    // reason: no usable or an ambiguous identifier, or routing (holdout control, ineligible, segment,
-    // consent, expiry). Entities removed in this sync are in the ledger as removed instead.
-    const suppressed = [...built.excluded, ...built.filtered];
+    // Every generated entity of this shard the destination did not get is in the ledger as
+    // suppressed, with the reason: no usable or an ambiguous identifier, or routing (holdout control,
+    // ineligible, segment, consent, expiry). Entities removed in this sync are ledgered as removed instead.
     await withTransaction(async (client) => {
-      await client.query(`DELETE FROM ledger_event WHERE run_id = $1 AND destination = $2 AND stage = 'suppressed'`, [runId, dest.name]);
-      if (suppressed.length === 0) return;
+      await client.query(
+        `DELETE FROM ledger_event WHERE run_id = $1 AND destination = $2 AND stage = 'suppressed' AND ${shardPredicate('entity_id', shard, 3)}`,
+        [runId, dest.name, ...shardParams(shard)],
+      );
       await client.query(
         `INSERT INTO ledger_event (run_id, entity_id, destination, stage, detail)
          SELECT $1, x.entity_id, $2, 'suppressed', jsonb_build_object('reason', x.reason)
-           FROM jsonb_to_recordset($3::jsonb) AS x(entity_id text, reason text)
-          WHERE NOT EXISTS (SELECT 1 FROM ledger_event e WHERE e.run_id = $1 AND e.destination = $2 AND e.entity_id = x.entity_id AND e.stage IN ('removed', 'delivered', 'rejected'))
+           FROM destination_sync_suppressed x
+          WHERE x.run_id = $1 AND x.destination = $3
+            AND NOT EXISTS (SELECT 1 FROM ledger_event e WHERE e.run_id = $1 AND e.destination = $2 AND e.entity_id = x.entity_id AND e.stage IN ('removed', 'delivered', 'rejected'))
          ON CONFLICT (run_id, entity_id, destination, stage) DO UPDATE SET detail = EXCLUDED.detail`,
-        [runId, dest.name, JSON.stringify(suppressed.map((x) => ({ entity_id: x.entityId, reason: x.reason })))],
+        [runId, dest.name, planKey],
       );
     });
-    log.info({ plan, accepted: t.accepted, rejected: t.rejected, matchRate: receipt.matchRate }, 'destination synced');
+
+    // The destination's receipt sums every shard that has finished (and every attempt of each); the
+    // lock makes the last shard to finish write the complete one.
+    const receipt = await withTransaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sync-receipt:${runId}:${dest.name}`]);
+      const k = keysOf(dest.name);
+      const { rows: tot } = await client.query<{ accepted: number; rejected: number; sent: number }>(
+        `SELECT COALESCE(sum(accepted), 0)::int AS accepted, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(rows), 0)::int AS sent
+           FROM destination_sync_chunk WHERE run_id = $1 AND ${k.sql}`,
+        [runId, ...k.params],
+      );
+      const t = tot[0]!;
+      const { rows: runs } = await client.query<{ counts: Record<keyof SyncPlan, number>; identity: IdentityFigures }>(
+        `SELECT counts, identity FROM destination_sync_run WHERE run_id = $1 AND ${k.sql} ORDER BY destination`,
+        [runId, ...k.params],
+      );
+      const plan: Record<keyof SyncPlan, number> = { adds: 0, updates: 0, removes: 0, retries: 0, unchanged: 0, held: 0 };
+      let identity: IdentityFigures = null;
+      for (const r of runs) {
+        for (const key of Object.keys(plan) as (keyof SyncPlan)[]) plan[key] += r.counts[key] ?? 0;
+        identity = mergeIdentity(identity, r.identity);
+      }
+      const { rows: reasons } = await client.query<{ reason: string; n: number }>(
+        `SELECT detail->>'reason' AS reason, count(*)::int AS n FROM ledger_event WHERE run_id = $1 AND destination = $2 AND stage = 'rejected' GROUP BY 1`,
+        [runId, dest.name],
+      );
+      const { rows: receipts } = await client.query<{ key: string; chunk_index: number; op: string; receipt: Record<string, unknown> }>(
+        `SELECT destination AS key, chunk_index, op, receipt FROM destination_sync_chunk WHERE run_id = $1 AND ${k.sql} ORDER BY destination, chunk_index`,
+        [runId, ...k.params],
+      );
+      const receipt = {
+        mappingVersion: dest.mappingVersion,
+        plan,
+        shards: runs.length,
+        sent: t.sent,
+        accepted: t.accepted,
+        rejected: t.rejected,
+        acceptanceRate: t.sent ? t.accepted / t.sent : null,
+        matchRate: identity ? identity.matchRate : null,
+        identity,
+        unmatched: identity?.unmatched ?? 0,
+        ambiguous: identity?.ambiguous ?? 0,
+        rejections: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
+        chunks: receipts.map((r) => ({ chunk: r.chunk_index, ...(r.key !== dest.name ? { shard: r.key.slice(dest.name.length + 1) } : {}), op: r.op, ...r.receipt })),
+      };
+      await client.query(
+        `INSERT INTO destination_export (run_id, destination, kind, mapping_version, rows, location, checksum, receipt)
+         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)
+         ON CONFLICT (run_id, destination) DO UPDATE SET rows = EXCLUDED.rows, receipt = EXCLUDED.receipt, at = now()`,
+        [runId, dest.name, dest.kind, dest.mappingVersion, t.accepted, JSON.stringify(receipt)],
+      );
+      return receipt;
+    });
+
+    // This shard's own figures (the workflow sums shards).
+    const { rows: own } = await pool.query<{ accepted: number; rejected: number }>(
+      'SELECT COALESCE(sum(accepted), 0)::int AS accepted, COALESCE(sum(rejected), 0)::int AS rejected FROM destination_sync_chunk WHERE run_id = $1 AND destination = $2',
+      [runId, planKey],
+    );
+    log.info({ plan: info.counts, sentChunks: sent.sentChunks, accepted: own[0]!.accepted, rejected: own[0]!.rejected, matchRate: receipt.matchRate }, 'destination synced');
     return {
       destination: dest.name,
       kind: dest.kind,
-      rows: t.accepted,
-      adds: plan.adds,
-      updates: plan.updates,
-      removes: plan.removes,
-      rejected: t.rejected,
+      rows: own[0]!.accepted,
+      adds: info.counts.adds,
+      updates: info.counts.updates,
+      removes: info.counts.removes,
+      rejected: own[0]!.rejected,
     };
   } finally {
     await close();

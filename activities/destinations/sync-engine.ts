@@ -166,42 +166,63 @@ export function planSync(desired: readonly DesiredRow[], state: Iterable<SyncSta
   const stateBy = new Map<string, SyncState>();
   for (const s of state) stateBy.set(s.entityId, s);
   const plan: SyncPlan = { adds: [], updates: [], removes: [], retries: [], unchanged: [], held: [] };
-  const remove = (s: SyncState, reason: PlanReason) => (s.pending?.op === 'remove' ? plan.retries : plan.removes).push(removeRow(s, reason));
   const t = now.getTime();
   const seen = new Set<string>();
+  const put = (entries: PlanEntry[]) => {
+    for (const [list, row] of entries) (plan[list] as unknown[]).push(row);
+  };
 
   for (const d of [...desired].sort(byEntity)) {
     if (seen.has(d.entityId)) throw new Error(`planSync: entity appears twice in the desired rows (row ${seen.size + 1}); build one row per entity.`);
     seen.add(d.entityId);
-    const s = stateBy.get(d.entityId);
-    const exclusion: PlanReason | null = !d.consented ? 'consent_revoked' : Date.parse(d.expiresAt) <= t ? 'expired' : !d.eligible ? 'ineligible' : null;
-    if (exclusion) {
-      if (s?.member) remove(s, exclusion);
-      else if (!d.consented) plan.held.push({ entityId: d.entityId, reason: 'no_consent' });
-      continue;
-    }
-    const p = s?.pending;
-    if (p?.op === 'upsert' && p.digest === d.digest) {
-      if (!p.retryable) plan.held.push({ entityId: d.entityId, reason: 'rejected_non_retryable' });
-      else if (p.attempts >= maxAttempts) plan.held.push({ entityId: d.entityId, reason: 'retry_exhausted' });
-      else plan.retries.push(upsertRow(d, 'retry', p.attempts + 1));
-      continue;
-    }
-    if (!s?.member) plan.adds.push(upsertRow(d, 'new', 1));
-    else if (s.digest !== d.digest) {
-      // Audiences keyed by identifier (hashed email, phone, third-party id) would otherwise keep the
-      // old identifiers as members: remove them first (removes are sent before upserts).
-      if (Object.keys(s.identifiers).length > 0 && canonicalJson(s.identifiers) !== canonicalJson(d.identifiers)) plan.removes.push(removeRow(s, 'identity_changed'));
-      plan.updates.push(upsertRow(d, 'changed', 1));
-    }
-    else plan.unchanged.push({ entityId: d.entityId, expiresAt: d.expiresAt, modelVersion: d.modelVersion });
+    put(planEntity(d, stateBy.get(d.entityId), t, maxAttempts));
   }
-
   for (const s of [...stateBy.values()].sort(byEntity)) {
-    if (seen.has(s.entityId) || !s.member) continue;
-    remove(s, s.expiresAt !== null && Date.parse(s.expiresAt) <= t ? 'expired' : 'not_qualifying');
+    if (seen.has(s.entityId)) continue;
+    put(planEntity(undefined, s, t, maxAttempts));
   }
   return plan;
+}
+
+/** One plan entry: the list it belongs to and its row. */
+export type PlanEntry =
+  | ['adds' | 'updates' | 'removes' | 'retries', PlannedRow]
+  | ['unchanged', UnchangedRow]
+  | ['held', { entityId: string; reason: HeldReason }];
+
+/**
+ * The rules of planSync for one entity: its desired row this cycle (undefined when the cycle does
+ * not want it) and what the destination holds for it (undefined when nothing). Pure; the streaming
+ * planner applies it page by page, planSync to a whole plan in memory.
+ */
+export function planEntity(d: DesiredRow | undefined, s: SyncState | undefined, nowMs: number, maxAttempts: number): PlanEntry[] {
+  const out: PlanEntry[] = [];
+  const remove = (st: SyncState, reason: PlanReason) => out.push([st.pending?.op === 'remove' ? 'retries' : 'removes', removeRow(st, reason)]);
+  if (!d) {
+    if (s?.member) remove(s, s.expiresAt !== null && Date.parse(s.expiresAt) <= nowMs ? 'expired' : 'not_qualifying');
+    return out;
+  }
+  const exclusion: PlanReason | null = !d.consented ? 'consent_revoked' : Date.parse(d.expiresAt) <= nowMs ? 'expired' : !d.eligible ? 'ineligible' : null;
+  if (exclusion) {
+    if (s?.member) remove(s, exclusion);
+    else if (!d.consented) out.push(['held', { entityId: d.entityId, reason: 'no_consent' }]);
+    return out;
+  }
+  const p = s?.pending;
+  if (p?.op === 'upsert' && p.digest === d.digest) {
+    if (!p.retryable) out.push(['held', { entityId: d.entityId, reason: 'rejected_non_retryable' }]);
+    else if (p.attempts >= maxAttempts) out.push(['held', { entityId: d.entityId, reason: 'retry_exhausted' }]);
+    else out.push(['retries', upsertRow(d, 'retry', p.attempts + 1)]);
+    return out;
+  }
+  if (!s?.member) out.push(['adds', upsertRow(d, 'new', 1)]);
+  else if (s.digest !== d.digest) {
+    // Audiences keyed by identifier (hashed email, phone, third-party id) would otherwise keep the
+    // old identifiers as members: remove them first (removes are sent before upserts).
+    if (Object.keys(s.identifiers).length > 0 && canonicalJson(s.identifiers) !== canonicalJson(d.identifiers)) out.push(['removes', removeRow(s, 'identity_changed')]);
+    out.push(['updates', upsertRow(d, 'changed', 1)]);
+  } else out.push(['unchanged', { entityId: d.entityId, expiresAt: d.expiresAt, modelVersion: d.modelVersion }]);
+  return out;
 }
 
 export function planCounts(plan: SyncPlan): Record<keyof SyncPlan, number> {
@@ -235,7 +256,7 @@ export function chunkPlan(plan: SyncPlan, chunkRows: number): SyncChunk[] {
 // State and plan storage
 // ---------------------------------------------------------------------------------------------
 
-interface StateRow {
+export interface StateRow {
   entity_id: string;
   member: boolean;
   digest: string | null;
@@ -260,7 +281,12 @@ export async function loadSyncState(destination: string, pool: pg.Pool = getPool
        FROM destination_sync_state WHERE destination = $1 AND (member OR pending_op IS NOT NULL) ORDER BY entity_id`,
     [destination],
   );
-  return rows.map((r) => ({
+  return rows.map(toSyncState);
+}
+
+/** A destination_sync_state row (the columns STATE_COLUMNS names) as planSync reads it. */
+export function toSyncState(r: StateRow): SyncState {
+  return {
     entityId: r.entity_id,
     member: r.member,
     digest: r.digest,
@@ -273,8 +299,11 @@ export async function loadSyncState(destination: string, pool: pg.Pool = getPool
     pending: r.pending_op
       ? { op: r.pending_op, digest: r.pending_digest, reason: r.pending_reason ?? '', retryable: r.pending_retryable ?? true, attempts: r.pending_attempts }
       : null,
-  }));
+  };
 }
+
+export const STATE_COLUMNS = `entity_id, member, digest, model_version, expires_at, identifiers, payload, consented, last_run_id,
+            pending_op, pending_digest, pending_reason, pending_retryable, pending_attempts`;
 
 const PLAN_LISTS = ['adds', 'updates', 'removes', 'retries', 'unchanged', 'held'] as const;
 
@@ -335,6 +364,11 @@ export interface ExecuteSyncInput {
   plan: SyncPlan;
   /** Rows per chunk; capped at the adapter's maxChunkRows. */
   chunkRows?: number;
+  /**
+   * The destination name the ledger records; defaults to `destination`. A shard of an export keys its
+   * chunks by "name#i/n" (so shards never share chunk numbers or idempotency keys) and ledgers by name.
+   */
+  ledgerDestination?: string;
   /** Called after each committed chunk, and while waiting out a throttle. Pass the activity heartbeat. */
   heartbeat?: (checkpoint: SyncCheckpoint) => void;
   /** The last heartbeat of a previous attempt: chunks before it are skipped. */
@@ -392,6 +426,7 @@ async function commitChunk(
   chunk: SyncChunk,
   key: string,
   result: ChunkResult,
+  ledgerDestination = destination,
 ): Promise<{ accepted: PlannedRow[]; rejected: (PlannedRow & { rejection: RowRejection })[] }> {
   const { accepted, rejected } = outcomes(chunk, result);
   await withTransaction(async (client) => {
@@ -403,18 +438,28 @@ async function commitChunk(
     if (ins.rowCount === 0) return; // another attempt committed this chunk already
 
     if (chunk.op === 'upsert' && accepted.length) {
+      // COPY into a transaction-scoped staging table, then one upsert: much cheaper than binding the chunk as one JSON parameter.
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS sf_accepted_upsert (entity_id text, digest text, model_version text, expires_at timestamptz, identifiers jsonb, payload jsonb) ON COMMIT DELETE ROWS`,
+      );
+      await copyRows(
+        client,
+        'sf_accepted_upsert',
+        ['entity_id', 'digest', 'model_version', 'expires_at', 'identifiers', 'payload'],
+        accepted.map((r) => [r.entityId, r.digest, r.modelVersion, r.expiresAt, r.identifiers, r.payload]),
+      );
       await client.query(
         `INSERT INTO destination_sync_state AS s (destination, entity_id, member, digest, model_version, expires_at, identifiers, payload,
                                                   consented, consent_revoked_at, last_run_id, pending_op, pending_digest, pending_reason,
                                                   pending_retryable, pending_attempts, updated_at)
          SELECT $1, r.entity_id, true, r.digest, r.model_version, r.expires_at, r.identifiers, r.payload, true, NULL, $2, NULL, NULL, NULL, NULL, 0, now()
-           FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, digest text, model_version text, expires_at timestamptz, identifiers jsonb, payload jsonb)
+           FROM sf_accepted_upsert r
          ON CONFLICT (destination, entity_id) DO UPDATE SET
            member = true, digest = EXCLUDED.digest, model_version = EXCLUDED.model_version, expires_at = EXCLUDED.expires_at,
            identifiers = EXCLUDED.identifiers, payload = EXCLUDED.payload, consented = true, consent_revoked_at = NULL,
            last_run_id = EXCLUDED.last_run_id, pending_op = NULL, pending_digest = NULL, pending_reason = NULL,
            pending_retryable = NULL, pending_attempts = 0, updated_at = now()`,
-        [stateKey, runId, JSON.stringify(accepted.map((r) => ({ entity_id: r.entityId, digest: r.digest, model_version: r.modelVersion, expires_at: r.expiresAt, identifiers: r.identifiers, payload: r.payload })))],
+        [stateKey, runId],
       );
     }
     if (chunk.op === 'remove' && accepted.length) {
@@ -453,19 +498,21 @@ async function commitChunk(
       );
     }
 
-    const ledger: { entity_id: string; stage: string; detail: Record<string, unknown> }[] = [];
-    for (const r of chunk.rows) ledger.push({ entity_id: r.entityId, stage: 'exported', detail: { op: r.op, reason: r.reason, attempt: r.attempt, chunk: chunk.index } });
+    const ledger: CopyValue[][] = [];
+    for (const r of chunk.rows) ledger.push([r.entityId, 'exported', { op: r.op, reason: r.reason, attempt: r.attempt, chunk: chunk.index }]);
     for (const r of accepted) {
-      ledger.push({ entity_id: r.entityId, stage: 'accepted', detail: { op: r.op, chunk: chunk.index, idempotency_key: key } });
-      if (r.op === 'upsert') ledger.push({ entity_id: r.entityId, stage: 'delivered', detail: { reason: r.reason, model_version: r.modelVersion } });
-      else ledger.push({ entity_id: r.entityId, stage: 'removed', detail: { reason: r.reason } });
+      ledger.push([r.entityId, 'accepted', { op: r.op, chunk: chunk.index, idempotency_key: key }]);
+      if (r.op === 'upsert') ledger.push([r.entityId, 'delivered', { reason: r.reason, model_version: r.modelVersion }]);
+      else ledger.push([r.entityId, 'removed', { reason: r.reason }]);
     }
-    for (const r of rejected) ledger.push({ entity_id: r.entityId, stage: 'rejected', detail: { op: r.op, reason: r.rejection.reason, retryable: r.rejection.retryable, chunk: chunk.index } });
+    for (const r of rejected) ledger.push([r.entityId, 'rejected', { op: r.op, reason: r.rejection.reason, retryable: r.rejection.retryable, chunk: chunk.index }]);
+    await client.query('CREATE TEMP TABLE IF NOT EXISTS sf_ledger_stage (entity_id text, stage text, detail jsonb) ON COMMIT DELETE ROWS');
+    await copyRows(client, 'sf_ledger_stage', ['entity_id', 'stage', 'detail'], ledger);
     await client.query(
       `INSERT INTO ledger_event (run_id, entity_id, destination, stage, detail)
-       SELECT $1, r.entity_id, $2, r.stage, r.detail FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, stage text, detail jsonb)
+       SELECT $1, r.entity_id, $2, r.stage, r.detail FROM sf_ledger_stage r
        ON CONFLICT (run_id, entity_id, destination, stage) DO UPDATE SET detail = EXCLUDED.detail, at = now()`,
-      [runId, destination, JSON.stringify(ledger)],
+      [runId, ledgerDestination],
     );
   }, pool);
   return { accepted, rejected };
@@ -495,41 +542,55 @@ const isThrottled = (e: unknown): e is DestinationThrottledError => e instanceof
  * in-process retries (default 3, each wait at most 60 s) are spent.
  */
 export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncResult> {
-  const { runId, destination, adapter, plan } = input;
+  const size = Math.max(1, Math.min(input.chunkRows ?? input.adapter.maxChunkRows, input.adapter.maxChunkRows));
+  const chunks = chunkPlan(input.plan, size);
+  const result = await sendChunks(input, chunks.length, async (i) => chunks[i]!);
+  await touchUnchanged(input.pool ?? getPool(), input.runId, input.stateKey ?? input.destination, input.plan.unchanged);
+  result.unchanged = input.plan.unchanged.length;
+  return result;
+}
+
+export type ChunkSourceInput = Omit<ExecuteSyncInput, 'plan' | 'chunkRows'>;
+
+/**
+ * Sends chunks 0..totalChunks-1, each read by `chunkAt` only when it is its turn (so a stored plan
+ * is read one chunk at a time), skipping chunks before the checkpoint and chunks already committed.
+ */
+export async function sendChunks(input: ChunkSourceInput, totalChunks: number, chunkAt: (index: number) => Promise<SyncChunk>): Promise<ExecuteSyncResult> {
+  const { runId, destination, adapter } = input;
   const stateKey = input.stateKey ?? destination;
   const pool = input.pool ?? getPool();
   const sleep = input.sleep ?? defaultSleep;
   const maxRetries = input.throttle?.maxRetries ?? 3;
   const maxWaitMs = input.throttle?.maxWaitMs ?? 60_000;
-  const size = Math.max(1, Math.min(input.chunkRows ?? adapter.maxChunkRows, adapter.maxChunkRows));
-  const chunks = chunkPlan(plan, size);
   const resumeFrom = typeof input.resumeFrom === 'number' ? input.resumeFrom : (input.resumeFrom?.nextChunk ?? 0);
   const done = await committedChunks(pool, runId, destination);
   const log = logger().child({ runId, destination, kind: adapter.kind });
 
   const result: ExecuteSyncResult = {
-    totalChunks: chunks.length, sentChunks: 0, skippedChunks: 0, accepted: 0, rejected: 0,
-    adds: 0, updates: 0, removes: 0, retries: 0, unchanged: plan.unchanged.length, throttled: 0, rejections: {}, receipts: [],
+    totalChunks, sentChunks: 0, skippedChunks: 0, accepted: 0, rejected: 0,
+    adds: 0, updates: 0, removes: 0, retries: 0, unchanged: 0, throttled: 0, rejections: {}, receipts: [],
   };
 
-  for (const chunk of chunks) {
-    if (chunk.index < resumeFrom || done.has(chunk.index)) {
+  for (let index = 0; index < totalChunks; index++) {
+    if (index < resumeFrom || done.has(index)) {
       result.skippedChunks++;
       continue;
     }
     input.signal?.throwIfAborted();
+    const chunk = await chunkAt(index);
     const key = idempotencyKey(runId, destination, chunk.op, chunk.index);
-    const checkpoint = { nextChunk: chunk.index, totalChunks: chunks.length };
+    const checkpoint = { nextChunk: chunk.index, totalChunks };
     let sent: ChunkResult | undefined;
     for (let attempt = 0; !sent; attempt++) {
       try {
-        sent = await adapter.send(chunk.rows, { idempotencyKey: key, chunkIndex: chunk.index, totalChunks: chunks.length, signal: input.signal });
+        sent = await adapter.send(chunk.rows, { idempotencyKey: key, chunkIndex: chunk.index, totalChunks, signal: input.signal });
       } catch (err) {
         if (isRejected(err)) {
           throw ApplicationFailure.create({
             type: 'DestinationRejected',
             nonRetryable: true,
-            message: `${destination} refused chunk ${chunk.index} of ${chunks.length} (${chunk.op}, ${chunk.rows.length} rows) with HTTP ${err.status}: ${err.message}. Fix the mapping or credentials, then re-run the export.`,
+            message: `${destination} refused chunk ${chunk.index} of ${totalChunks} (${chunk.op}, ${chunk.rows.length} rows) with HTTP ${err.status}: ${err.message}. Fix the mapping or credentials, then re-run the export.`,
             details: [{ destination, chunk: chunk.index, status: err.status }],
             cause: err,
           });
@@ -553,7 +614,7 @@ export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncR
         throw err;
       }
     }
-    const { accepted, rejected } = await commitChunk(pool, runId, destination, stateKey, chunk, key, sent);
+    const { accepted, rejected } = await commitChunk(pool, runId, destination, stateKey, chunk, key, sent, input.ledgerDestination ?? destination);
     result.sentChunks++;
     result.accepted += accepted.length;
     result.rejected += rejected.length;
@@ -565,10 +626,9 @@ export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncR
     }
     for (const r of rejected) result.rejections[r.rejection.reason] = (result.rejections[r.rejection.reason] ?? 0) + 1;
     result.receipts.push({ chunk: chunk.index, op: chunk.op, ...sent.receipt });
-    input.heartbeat?.({ nextChunk: chunk.index + 1, totalChunks: chunks.length });
+    input.heartbeat?.({ nextChunk: chunk.index + 1, totalChunks });
     log.info({ chunk: chunk.index, op: chunk.op, rows: chunk.rows.length, accepted: accepted.length, rejected: rejected.length }, 'chunk delivered');
   }
-  await touchUnchanged(pool, runId, stateKey, plan.unchanged);
   return result;
 }
 

@@ -99,6 +99,11 @@ export interface ResolutionResult {
 export interface ResolveOptions {
   /** Country for national phone numbers and the ZIP rule when the CRM row has none. */
   defaultCountry?: string;
+  /**
+   * Customer ids more than one visitor of the whole run maps to. A run resolved page by page passes
+   * them (computed in SQL over the run), since one page cannot see visitors of other pages.
+   */
+  sharedCustomerIds?: ReadonlySet<string>;
 }
 
 const THIRD_PARTY_FORBIDDEN = /[+/]/;
@@ -160,7 +165,7 @@ export function resolveIdentifiers(inputs: readonly IdentityInput[], crm: readon
       exclude(input.entityId, 'unmatched', 'no_customer_id');
       continue;
     }
-    if ((visitorsPerCustomer.get(cid)?.size ?? 0) > 1) {
+    if ((visitorsPerCustomer.get(cid)?.size ?? 0) > 1 || opts.sharedCustomerIds?.has(cid)) {
       exclude(input.entityId, 'ambiguous', 'customer_id_shared_by_visitors');
       continue;
     }
@@ -244,24 +249,19 @@ export function resolveIdentifiers(inputs: readonly IdentityInput[], crm: readon
   return { target, resolved, excluded, counts, matchRate: inputs.length ? counts.matched / inputs.length : 0 };
 }
 
-// Coarse keys computed in SQL: every pair of rows whose normalized emails (or phones) are equal has
-// equal coarse keys, so the query returns a superset of the possible collisions and the pure code decides.
-const COARSE_EMAIL = `CASE WHEN email LIKE '%@%' THEN
-    regexp_replace(split_part(lower(regexp_replace(email, '\\s', '', 'g')), '@', 1), '[.]|[+].*$', '', 'g') || '@' ||
-    split_part(lower(regexp_replace(email, '\\s', '', 'g')), '@', 2) END`;
-const COARSE_PHONE = `NULLIF(right(regexp_replace(phone, '\\D', '', 'g'), 6), '')`;
+// Coarse keys, stored by crm_customer's generated columns email_key and phone_key (migration
+// 1700000013000): every pair of rows whose normalized emails (or phones) are equal has equal coarse
+// keys, so the query returns a superset of the possible collisions and the pure code decides.
 
 /** The batch's customers plus any customer that may share a normalized email or phone with one of them. */
 export async function loadCrmCandidates(customerIds: readonly string[], pool: pg.Pool = getPool()): Promise<CrmCustomer[]> {
   if (customerIds.length === 0) return [];
   const { rows } = await pool.query<CrmCustomer>(
-    `WITH c AS (
-       SELECT customer_id, email, phone, first_name, last_name, country, zip, ${COARSE_EMAIL} AS ekey, ${COARSE_PHONE} AS pkey FROM crm_customer
-     ), b AS (SELECT ekey, pkey FROM c WHERE customer_id = ANY($1::text[]))
-     SELECT customer_id, email, phone, first_name, last_name, country, zip FROM c
+    `WITH b AS (SELECT email_key, phone_key FROM crm_customer WHERE customer_id = ANY($1::text[]))
+     SELECT customer_id, email, phone, first_name, last_name, country, zip FROM crm_customer
       WHERE customer_id = ANY($1::text[])
-         OR ekey IN (SELECT ekey FROM b WHERE ekey IS NOT NULL)
-         OR pkey IN (SELECT pkey FROM b WHERE pkey IS NOT NULL)
+         OR email_key IN (SELECT email_key FROM b WHERE email_key IS NOT NULL)
+         OR phone_key IN (SELECT phone_key FROM b WHERE phone_key IS NOT NULL)
       ORDER BY customer_id`,
     [[...new Set(customerIds)]],
   );
@@ -274,6 +274,7 @@ export interface ResolveIdentitiesInput {
   /** A pipeline destination kind (adobe-target-bulk, google-customer-match, meta-custom-audiences) or target/google/meta. */
   destinationKind: string;
   defaultCountry?: string;
+  sharedCustomerIds?: ReadonlySet<string>;
 }
 
 /** Reads the CRM for a batch of records and resolves each record's identifiers for one destination kind. */
@@ -283,5 +284,5 @@ export async function resolveIdentities(input: ResolveIdentitiesInput, pool: pg.
   const inputs = input.records.map((r) => ({ entityId: r.entity_id, customerId: r.identity.customer_id }));
   const ids = inputs.map((i) => i.customerId).filter((x): x is string => Boolean(x));
   const crm = target === 'target' ? [] : await loadCrmCandidates(ids, pool);
-  return resolveIdentifiers(inputs, crm, target, { defaultCountry: input.defaultCountry });
+  return resolveIdentifiers(inputs, crm, target, { defaultCountry: input.defaultCountry, sharedCustomerIds: input.sharedCustomerIds });
 }

@@ -1,7 +1,7 @@
 /**
  * Scores a feature snapshot with a resolved model (or the rules policy) and stages the decisions in
  * scored_entity. Reads features page by page, writes with COPY in one transaction, heartbeats per
- * page. Scoring the same run twice replaces its staging rows with identical ones.
+ * page. Scoring the same run (or shard) twice replaces its staging rows with identical ones.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FEATURE_NAMES, type FeatureVector } from '../../contracts/feature-set.ts';
@@ -13,6 +13,7 @@ import { cmpConsentSql, consentFor } from './consent.ts';
 import { loadScorerBySha } from './load-scorer.ts';
 import type { ResolvedModel } from './resolve-model.ts';
 import { heartbeat } from '../run/heartbeat.ts';
+import { shardParams, shardPredicate, type Shard } from '../store/shard.ts';
 
 export interface ScoreInput extends PipelineRef {
   runId: string;
@@ -20,6 +21,8 @@ export interface ScoreInput extends PipelineRef {
   snapshotId: string;
   model: ResolvedModel;
   rollbackOf: string | null;
+  /** One entity-hash range of the snapshot (absent: all of it). Shards of one run never overlap. */
+  shard?: Shard;
 }
 
 export interface ScoreResult {
@@ -28,7 +31,6 @@ export interface ScoreResult {
   segments: Record<string, number>;
 }
 
-const PAGE = 5000;
 
 interface FeatureRow extends FeatureVector {
   visitor_id: string;
@@ -52,35 +54,39 @@ export async function scoreActivity(input: ScoreInput): Promise<ScoreResult> {
   const scoredAt = new Date().toISOString();
   const segments: Record<string, number> = {};
   let eligible = 0;
-  const out: CopyValue[][] = [];
-  let after = '';
-  for (;;) {
-    const { rows } = await pool.query<FeatureRow>(
-      `SELECT visitor_id, consent, ${cmpConsentSql('visitor_id')} AS cmp, category_affinity, ${FEATURE_NAMES.join(', ')} FROM feature_value
-       WHERE snapshot_id = $1 AND visitor_id > $2 ORDER BY visitor_id LIMIT ${PAGE}`,
-      [input.snapshotId, after],
-    );
-    if (rows.length === 0) break;
-    const vectors = rows.map((r) => Object.fromEntries(FEATURE_NAMES.map((n) => [n, r[n] === null ? null : Number(r[n])])) as FeatureVector);
-    const scores = await scorer.score(vectors);
-    rows.forEach((r, i) => {
-      const s = scores[i]!;
-      const consent = consentFor(cfg, r.consent, r.cmp);
-      const d = decide(s.probability, s.contributions ?? [], r.category_affinity, consent, {
-        segments: cfg.scoring.segments,
-        eligibility: cfg.scoring.eligibility,
-        topN: cfg.scoring.topN,
-      });
-      segments[d.segment.id] = (segments[d.segment.id] ?? 0) + 1;
-      if (d.eligible) eligible++;
-      out.push([input.runId, r.visitor_id, s.probability, d.segment.id, d.eligible, vectors[i]!, { ...d, probability: s.probability, scoredAt }]);
-    });
-    after = rows[rows.length - 1]!.visitor_id;
-    heartbeat({ scored: out.length });
-  }
+  let scored = 0;
+  const page = cfg.scale.pageSize;
+  // One transaction, written page by page: a retry replaces this shard's rows with identical ones,
+  // and memory holds one page of features, never the snapshot.
   await withTransaction(async (client) => {
-    await client.query('DELETE FROM scored_entity WHERE run_id = $1', [input.runId]);
-    await copyRows(client, 'scored_entity', ['run_id', 'entity_id', 'score', 'segment', 'eligible', 'features', 'decision'], out);
+    await client.query(`DELETE FROM scored_entity WHERE run_id = $1 AND ${shardPredicate('entity_id', input.shard, 2)}`, [input.runId, ...shardParams(input.shard)]);
+    let after = '';
+    for (;;) {
+      const { rows } = await pool.query<FeatureRow>(
+        `SELECT visitor_id, consent, ${cmpConsentSql('visitor_id')} AS cmp, category_affinity, ${FEATURE_NAMES.join(', ')} FROM feature_value
+         WHERE snapshot_id = $1 AND visitor_id > $2 AND ${shardPredicate('visitor_id', input.shard, 3)} ORDER BY visitor_id LIMIT ${page}`,
+        [input.snapshotId, after, ...shardParams(input.shard)],
+      );
+      if (rows.length === 0) break;
+      const vectors = rows.map((r) => Object.fromEntries(FEATURE_NAMES.map((n) => [n, r[n] === null ? null : Number(r[n])])) as FeatureVector);
+      const scores = await scorer.score(vectors);
+      const out: CopyValue[][] = rows.map((r, i) => {
+        const s = scores[i]!;
+        const consent = consentFor(cfg, r.consent, r.cmp);
+        const d = decide(s.probability, s.contributions ?? [], r.category_affinity, consent, {
+          segments: cfg.scoring.segments,
+          eligibility: cfg.scoring.eligibility,
+          topN: cfg.scoring.topN,
+        });
+        segments[d.segment.id] = (segments[d.segment.id] ?? 0) + 1;
+        if (d.eligible) eligible++;
+        return [input.runId, r.visitor_id, s.probability, d.segment.id, d.eligible, vectors[i]!, { ...d, probability: s.probability, scoredAt }];
+      });
+      await copyRows(client, 'scored_entity', ['run_id', 'entity_id', 'score', 'segment', 'eligible', 'features', 'decision'], out);
+      scored += out.length;
+      after = rows[rows.length - 1]!.visitor_id;
+      heartbeat({ scored });
+    }
     await client.query(
       `INSERT INTO activation_run (run_id, pipeline, status, stage, parent_run_id, snapshot_id, model_name, model_version, model_sha256, decision_policy, rollback_of)
        VALUES ($1, $2, 'RUNNING', 'score', $3, $4, $5, $6, $7, $8, $9)
@@ -89,5 +95,5 @@ export async function scoreActivity(input: ScoreInput): Promise<ScoreResult> {
       [input.runId, cfg.name, input.parentRunId, input.snapshotId, input.model.modelName, input.model.version, input.model.sha256, input.model.policy, input.rollbackOf],
     );
   });
-  return { scored: out.length, eligible, segments };
+  return { scored, eligible, segments };
 }

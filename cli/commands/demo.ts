@@ -18,6 +18,7 @@ import { startContractServers } from '../../scripts/contract-servers/start-all.t
 import { startRun } from './run.ts';
 import { runStatus, formatFunnel } from './status.ts';
 import { formatLiftReport, loadLiftReport } from './measurement.ts';
+import { formatStageTimes, stageTimes, type StageTime } from './stage-times.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -40,7 +41,10 @@ const OUTCOME_WINDOW_DAYS = 0.95;
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
+const secondsSince = (t0: number) => Math.round((performance.now() - t0) / 100) / 10;
+
 export async function runDemo(o: DemoOptions) {
+  const t0 = performance.now();
   ensureBinary(log);
   await ensureMigrated(log);
   const temporal = await ensureDevServer(log);
@@ -63,6 +67,7 @@ export async function runDemo(o: DemoOptions) {
   // suite and pipeline name, and with them its own destination sync state and gate baseline.
   const suffix = stamp.replace(/[^0-9]/g, '').slice(0, 14);
   const rsid = `scoreflowdemo-${suffix}`;
+  const tGenerate = performance.now();
   const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: 0.05, rsid });
 
   const base = loadPipelineConfig(resolve(REPO_ROOT, 'pipelines', 'demo.yaml'));
@@ -81,6 +86,7 @@ export async function runDemo(o: DemoOptions) {
     assignments: (entityId) => assignArm(entityId, experimentKey, controlShare),
   });
 
+  const generateSeconds = secondsSince(tGenerate);
   const servers = await startContractServers({ tag: 'demo' });
   Object.assign(process.env, servers.env);
   const pipeline = { ...base, name: `${base.name}-${suffix}`, inbox, destinations: [...base.destinations, ...servers.destinations()] };
@@ -91,15 +97,21 @@ export async function runDemo(o: DemoOptions) {
   const { worker, connection, metrics } = await createWorker();
   const running = worker.run();
   try {
+    const tCycle = performance.now();
     const run = await startRun({ pipelinePath, feedDir: inbox, workflowId: `demo.run.${stamp}`, wait: true, pauseTimeout: '10m', attributionWindow: o.attributionWindow, outcomeFeedDir: outcomes, outcomeWindowDays: OUTCOME_WINDOW_DAYS });
     const result = run.result!;
     log(`[scoreflow] run ${result.status}; waiting ${o.attributionWindow} (the attribution window) for outcome measurement`);
+    const cycleSeconds = secondsSince(tCycle);
+    const tMeasure = performance.now();
     const { client, close } = await connectClient();
+    let perStage: StageTime[] = [];
     try {
       await client.workflow.getHandle(`${run.workflowId}.measure`).result();
+      perStage = await stageTimes(client, run.workflowId);
     } finally {
       await close();
     }
+    const measureSeconds = secondsSince(tMeasure);
     const lift = await loadLiftReport(pipeline.name, run.workflowId);
     const status = await runStatus(run.workflowId);
     const c = result.counts;
@@ -128,6 +140,8 @@ export async function runDemo(o: DemoOptions) {
       },
       report: result.reportPath,
       log: process.env.SCOREFLOW_LOG_FILE,
+      /** Wall-clock seconds: feed generation, the cycle (start to result), outcome measurement, and per stage of the cycle. */
+      timing: { generateSeconds, cycleSeconds, measureSeconds, totalSeconds: secondsSince(t0), stages: perStage },
     };
     emit(o, summary, () =>
       [
@@ -142,6 +156,8 @@ export async function runDemo(o: DemoOptions) {
         `  receivers: Target ${summary.receivers.target.profiles} profiles, Google ${summary.receivers.google.members} members, Meta ${summary.receivers.meta.members} members, webhook ${summary.receivers.webhook.unique} signed messages`,
         ...(summary.report ? [`  report:    ${summary.report}`] : []),
         `  logs:      ${summary.log}`,
+        `  time:      ${summary.timing.totalSeconds} s in all: feed generated in ${generateSeconds} s, cycle ${cycleSeconds} s, outcome measurement ${measureSeconds} s; per stage:`,
+        formatStageTimes(perStage),
         '  funnel:',
         formatFunnel(status.funnel),
         formatLiftReport(lift),

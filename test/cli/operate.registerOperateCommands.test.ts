@@ -108,12 +108,10 @@ describe('operator commands answer at once', () => {
     // A task queue nobody polls: the run exists but no worker ever runs its validator.
     const h = await w.client.workflow.start('activationRun', { taskQueue: uid('nobody-polls'), workflowId: id, args: [{ pipelinePath: p.path }] });
     try {
-      const started = Date.now();
       const res = await cli(['approve', '--run', id, '--reason', 'checked with the analysts', '--timeout', '2s', '--json']);
       expect(res.code).toBe(1);
       expect(res.json).toMatchObject({ ok: false, error: 'NoAnswer', message: expect.stringContaining(`run ${id} did not answer approve within 2s: no worker is processing it`) });
       expect(res.json.message).toContain('scoreflow worker');
-      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await h.terminate('test cleanup');
     }

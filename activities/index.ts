@@ -2,7 +2,7 @@
 export { loadPipelineActivity, snapshotPipelineActivity } from './run/pipeline.ts';
 export { recordRunActivity, auditActivity, priorRunActivity } from './run/run-record.ts';
 export { loadIdentitySourcesActivity } from './run/identity-sources.ts';
-export { discoverDeliveriesActivity } from './run/discover-deliveries.ts';
+export { discoverDeliveriesActivity, markDeliveriesTakenActivity } from './run/discover-deliveries.ts';
 export { ingestFeedActivity } from './feed/activities.ts';
 export { extractFeaturesActivity } from './features/activities.ts';
 export { resolveModelActivity } from './scoring/resolve-model.ts';
@@ -12,6 +12,7 @@ export { gateCycleActivity, alertActivity, runReportActivity } from './run/gates
 export { activationDriftActivity } from './gates/activation-drift-activity.ts';
 export { publishCanonicalActivity } from './publish/publish-canonical.ts';
 export { exportDestinationActivity } from './destinations/export-activity.ts';
+export { expireMembersActivity } from './destinations/expire-members.ts';
 export { computeOutcomesActivity } from './measurement/outcomes-activity.ts';
 export { publishOnlineActivity } from './online/online-store.ts';
 export { cartAbandonmentActivity } from './online/cart-activation.ts';

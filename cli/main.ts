@@ -17,6 +17,8 @@ import { registerContractsCommands } from './commands/contracts.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
+import { registerPipelineCommands } from './commands/pipeline.ts';
+import { registerRunsCommands } from './commands/runs.ts';
 
 // `scoreflow … --json | head` closes stdout early: that ends the output, not the command with a crash.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -41,6 +43,8 @@ registerContractsCommands(program);
 registerIdentityCommands(program);
 registerServeCommand(program);
 registerSyncCommands(program);
+registerPipelineCommands(program);
+registerRunsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,16 +9,20 @@ export const Duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like "500ms", "30s", "15m", "6h" or "7d"');
 
-export const SegmentRule = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
-  minScore: z.number().min(0).max(1),
-});
+export const SegmentRule = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    minScore: z.number().min(0).max(1),
+  })
+  .strict();
 
-export const DestinationFilter = z.object({
-  consentPurpose: ConsentPurpose.optional(),
-  requireEligible: z.boolean().default(true),
-  segments: z.array(z.string()).optional(),
-});
+export const DestinationFilter = z
+  .object({
+    consentPurpose: ConsentPurpose.optional(),
+    requireEligible: z.boolean().default(true),
+    segments: z.array(z.string()).optional(),
+  })
+  .strict();
 
 export const FileDestination = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
@@ -28,86 +32,128 @@ export const FileDestination = z.object({
   formats: z.array(z.enum(['csv', 'jsonl'])).min(1).default(['csv', 'jsonl']),
   filter: DestinationFilter.default({ requireEligible: true }),
   holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
-});
+}).strict();
 
-/** Destinations other than file are declared by their adapters' routing config; kept open here. */
+/** The destination kinds a pipeline can name besides `file`. */
+export const STATEFUL_DESTINATION_KINDS = ['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats', 'nats-jetstream'] as const;
+export const DESTINATION_KINDS = ['file', ...STATEFUL_DESTINATION_KINDS] as const;
+
+/**
+ * Destinations other than file: `config` is the adapter's own settings, validated by that adapter's
+ * zod schema (activities/destinations/*; `scoreflow pipeline validate` checks it before a run).
+ */
 export const OtherDestination = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]*$/),
-    kind: z.enum(['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats', 'nats-jetstream']),
+    kind: z.enum(STATEFUL_DESTINATION_KINDS),
     /** The adapter's own settings (validated by the adapter's zod schema). Credentials are environment variable NAMES only. */
     config: z.record(z.string(), z.unknown()).default({}),
     mappingVersion: z.string().default('1'),
     filter: DestinationFilter.default({ requireEligible: true }),
     holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
   })
-  .passthrough();
+  .strict();
 
-export const Destination = z.union([FileDestination, OtherDestination]);
+export const Destination = z.discriminatedUnion('kind', [FileDestination, OtherDestination]);
 export type Destination = z.infer<typeof Destination>;
 
 export const ConsentSource = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('feed_column'), column: z.string(), separator: z.string().default('|') }),
-  z.object({ source: z.literal('cmp_file'), file: z.string().describe('CSV entity_id,purpose,granted,recorded_at, relative to the delivery folder') }),
+  z.object({ source: z.literal('feed_column'), column: z.string(), separator: z.string().default('|') }).strict(),
+  z.object({ source: z.literal('cmp_file'), file: z.string().describe('CSV entity_id,purpose,granted,recorded_at, relative to the delivery folder') }).strict(),
 ]);
 
-export const PipelineConfig = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are lower-case letters, digits and dashes'),
-  description: z.string().default(''),
-  inbox: z.string().describe('Folder where complete deliveries (manifest present) arrive.'),
-  cadence: Duration.default('15m'),
-  feed: z
-    .object({
-      customerIdColumn: z.string().optional(),
-      maxQuarantineShare: z.number().min(0).max(1).default(0.01),
-      crmExtract: z.string().optional().describe('CSV file name of the CRM extract inside the inbox'),
-    })
-    .default({ maxQuarantineShare: 0.01 }),
-  consent: ConsentSource,
-  features: z.object({ lookbackDays: z.number().int().positive().default(30) }).default({ lookbackDays: 30 }),
-  model: z.object({
-    name: z.string(),
-    /** Used when the registry holds no champion for this pipeline yet. */
-    defaultArtifact: z.string().optional(),
-    defaultVersion: z.string().optional(),
-  }),
-  fallbackPolicy: z.string().optional().describe('Path of the rules fallback policy artifact'),
-  scoring: z.object({
-    semantics: ScoreSemantics,
-    segments: z.array(SegmentRule).min(1),
-    eligibility: z.object({ minScore: z.number().min(0).max(1).default(0), requireConsent: ConsentPurpose.default('personalization') }),
-    topN: z.number().int().min(1).max(10).default(3),
-  }),
-  freshness: z.object({ maxAgeHours: z.number().positive().default(24) }).default({ maxAgeHours: 24 }),
-  holdout: z
-    .object({ experimentKey: z.string().min(1), controlShare: z.number().min(0).max(0.5).default(0.1), controlTreatment: z.enum(['suppress', 'neutral']).default('suppress') })
-    .optional(),
-  gates: z.record(z.string(), z.unknown()).default({}),
-  /**
-   * Gate thresholds for cycles scored by the rules fallback policy, over `gates:` and the rules
-   * defaults (RULES_GATE_DEFAULTS in contracts/gate-config.ts): a rules policy gives a handful of
-   * distinct scores by design, which the model's collapse gates would call a collapsed model.
-   */
-  rulesGates: z.record(z.string(), z.unknown()).default({}),
-  destinations: z.array(Destination).min(1),
-  measurement: z.object({ attributionWindow: Duration.default('7d') }).optional(),
-  /**
-   * Scale-out: scoring, publish and each destination's export run as `shards` parallel activities,
-   * each over one entity-hash range (activities/store/shard.ts), so more worker processes finish a
-   * cycle sooner. Activities stream a run in pages of `pageSize` entities: memory follows the page
-   * size, never the run size.
-   */
-  scale: z
-    .object({
-      shards: z.number().int().min(1).max(64).default(1),
-      pageSize: z.number().int().min(10).max(100_000).default(2_000),
-    })
-    .default({ shards: 1, pageSize: 2_000 }),
-  /** The real-time path: each published cycle is written to the online decision store (Redis). */
-  online: z
-    .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })
-    .default({ enabled: true }),
-});
+/**
+ * How runs of this pipeline are operated when nobody passes flags: what `scoreflow run` and every
+ * scheduled run put in the workflow input. Defaults: no pause timeout (a paused run waits for an
+ * operator indefinitely) and no rollback window (a run ends when it has exported).
+ */
+export const Operations = z
+  .object({
+    pauseTimeout: Duration.optional().describe('How long a run paused for an operator waits before it ends ABORTED by `system`. Absent or "0s": indefinitely.'),
+    rollbackWindow: Duration.optional().describe('How long a completed run stays open for a rollback after exporting. Absent or "0s": no window.'),
+  })
+  .strict();
+export type Operations = z.infer<typeof Operations>;
+
+export const PipelineConfig = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'pipeline names are lower-case letters, digits and dashes').describe('Pipeline name: lower-case letters, digits and dashes. Names runs, schedules and delivery tracking.'),
+    description: z.string().default('').describe('Free text for people.'),
+    inbox: z.string().describe('Folder where complete deliveries (manifest present) arrive. Relative to the pipeline file.'),
+    cadence: Duration.default('15m').describe('Interval of the schedule `scoreflow schedule apply` creates (unless --every).'),
+    feed: z
+      .object({
+        customerIdColumn: z.string().optional().describe('Feed column (e.g. post_evar3) that carries the customer id.'),
+        maxQuarantineShare: z.number().min(0).max(1).default(0.01).describe('Share of quarantined rows above which a delivery is refused.'),
+        crmExtract: z.string().optional().describe('CSV file name of the CRM extract inside the inbox'),
+      })
+      .strict()
+      .default({ maxQuarantineShare: 0.01 }),
+    consent: ConsentSource,
+    features: z
+      .object({ lookbackDays: z.number().int().positive().default(30).describe('Days of hits the features look back over.') })
+      .strict()
+      .default({ lookbackDays: 30 }),
+    model: z
+      .object({
+        name: z.string().describe('Model name in the registry (`scoreflow models list`).'),
+        /** Used when the registry holds no champion for this pipeline yet. */
+        defaultArtifact: z.string().optional().describe('Artifact registered and used when the registry holds no champion yet. Relative to the pipeline file.'),
+        defaultVersion: z.string().optional().describe('Version the default artifact is registered under.'),
+      })
+      .strict(),
+    fallbackPolicy: z.string().optional().describe('Path of the rules fallback policy artifact'),
+    scoring: z
+      .object({
+        semantics: ScoreSemantics,
+        segments: z.array(SegmentRule).min(1),
+        eligibility: z
+          .object({ minScore: z.number().min(0).max(1).default(0), requireConsent: ConsentPurpose.default('personalization') })
+          .strict(),
+        topN: z.number().int().min(1).max(10).default(3),
+      })
+      .strict(),
+    freshness: z
+      .object({ maxAgeHours: z.number().positive().default(24).describe('Hours a record stays valid: sets expires_at.') })
+      .strict()
+      .default({ maxAgeHours: 24 }),
+    holdout: z
+      .object({ experimentKey: z.string().min(1), controlShare: z.number().min(0).max(0.5).default(0.1), controlTreatment: z.enum(['suppress', 'neutral']).default('suppress') })
+      .strict()
+      .optional(),
+    gates: z.record(z.string(), z.unknown()).default({}).describe('Gate thresholds (contracts/gate-config.ts GateConfig); omitted gates take the defaults.'),
+    /**
+     * Gate thresholds for cycles scored by the rules fallback policy, over `gates:` and the rules
+     * defaults (RULES_GATE_DEFAULTS in contracts/gate-config.ts): a rules policy gives a handful of
+     * distinct scores by design, which the model's collapse gates would call a collapsed model.
+     */
+    rulesGates: z.record(z.string(), z.unknown()).default({}).describe('Gate thresholds for cycles scored by the rules fallback, over `gates:` and the rules defaults.'),
+    destinations: z.array(Destination).min(1),
+    measurement: z
+      .object({ attributionWindow: Duration.default('7d').describe('Every run starts outcome measurement, which waits this long and then computes lift.') })
+      .strict()
+      .optional(),
+    /**
+     * Scale-out: scoring, publish and each destination's export run as `shards` parallel activities,
+     * each over one entity-hash range (activities/store/shard.ts), so more worker processes finish a
+     * cycle sooner. Activities stream a run in pages of `pageSize` entities: memory follows the page
+     * size, never the run size.
+     */
+    scale: z
+      .object({
+        shards: z.number().int().min(1).max(64).default(1).describe('Parallel activities per stage (entity-hash ranges).'),
+        pageSize: z.number().int().min(10).max(100_000).default(2_000).describe('Entities per streamed page: memory follows it, never the run size.'),
+      })
+      .strict()
+      .default({ shards: 1, pageSize: 2_000 }),
+    /** The real-time path: each published cycle is written to the online decision store (Redis). */
+    online: z
+      .object({ enabled: z.boolean().default(true), namespace: z.string().regex(/^[a-z][a-z0-9:_-]*$/).optional() })
+      .strict()
+      .default({ enabled: true }),
+    operations: Operations.default({}).describe('Run settings every `scoreflow run` and scheduled run carries in its workflow input.'),
+  })
+  .strict();
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 
 export function durationMs(d: string): number {

@@ -13,6 +13,8 @@
  *
  * The histories without the `-v2` suffix were recorded by the previous release (before the
  * operator-control-v2 patch); they stay, and replay on workflows/legacy/activation-run-v1.ts.
+ * The `-v2.0` ones are the `-v2` histories as recorded before the patches of issue 12
+ * (lift-from-pipeline, expire-on-no-data, pipeline-deliveries); they stay too.
  *
  *   node --import tsx scripts/record-history.ts [--out test/replay/histories]
  *

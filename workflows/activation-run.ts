@@ -66,6 +66,12 @@ export type { ActivationRunInput };
 
 /** Marks executions that run this code; those without it replay on legacy/activation-run-v1.ts. */
 export const OPERATOR_CONTROL_PATCH = 'operator-control-v2';
+/** Marks executions that start outcome measurement from the pipeline's `measurement.attributionWindow`. */
+export const LIFT_FROM_PIPELINE_PATCH = 'lift-from-pipeline';
+/** Marks executions that run the expiry pass (expireMembersActivity) in a cycle with no new delivery. */
+export const EXPIRE_ON_NO_DATA_PATCH = 'expire-on-no-data';
+/** Marks executions that record the deliveries they took up per pipeline (pipeline_delivery). */
+export const PIPELINE_DELIVERIES_PATCH = 'pipeline-deliveries';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -273,10 +279,17 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       }
     } else {
       const feedDir = input.feedDir ?? cfg.inbox;
-      const found = await stage('discover', () => book.discoverDeliveriesActivity({ dir: feedDir }));
+      // New for this pipeline: two pipelines on one inbox each take a delivery up once.
+      const found = await stage('discover', () => book.discoverDeliveriesActivity({ dir: feedDir, pipeline: cfg.name }));
       if (isStop(found)) return finish('ABORTED');
+      state.setCounts({ deliveries: found.deliveries.length, alreadyLoaded: found.alreadyLoaded });
       if (found.deliveries.length === 0) {
-        state.setCounts({ deliveries: 0 });
+        // No new delivery: still take expired members off every stateful destination.
+        if (patched(EXPIRE_ON_NO_DATA_PATCH)) {
+          const expired = await stage('expire', () => data.expireMembersActivity({ runId, pipeline: cfg }));
+          if (isStop(expired)) return finish('ABORTED');
+          state.setCounts({ expiredRemoved: expired.removed });
+        }
         return finish('NO_DATA');
       }
       for (const d of found.deliveries) {
@@ -292,6 +305,10 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
         if (isStop(res)) return finish('ABORTED');
         deliveryIds.push(res.deliveryId);
         state.addCounts({ records: res.records, loaded: res.loaded, excluded: res.excluded, quarantined: res.quarantined, visitors: res.visitors, pageViews: res.pageViews, orders: res.orders });
+      }
+      if (patched(PIPELINE_DELIVERIES_PATCH)) {
+        const marked = await stage('mark-deliveries', () => book.markDeliveriesTakenActivity({ pipeline: cfg.name, runId, deliveries: found.deliveries }));
+        if (isStop(marked)) return finish('ABORTED');
       }
       const ids = await stage('identity-sources', () =>
         data.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
@@ -403,10 +420,13 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       if (isStop(report)) return finish('ABORTED');
       reportPath = report.path;
 
-      if (input.attributionWindow && !rollbackOf) {
+      // Outcome measurement for every run whose input or pipeline names an attribution window.
+      // Executions from before LIFT_FROM_PIPELINE_PATCH measured only with an input window.
+      const attributionWindow = input.attributionWindow ?? (cfg.measurement?.attributionWindow && patched(LIFT_FROM_PIPELINE_PATCH) ? cfg.measurement.attributionWindow : undefined);
+      if (attributionWindow && !rollbackOf) {
         await startChild(measureOutcomes, {
           workflowId: `${runId}.measure`,
-          args: [{ runId, pipeline: cfg, attributionWindow: input.attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
+          args: [{ runId, pipeline: cfg, attributionWindow, feedDir: input.outcomeFeedDir ?? input.feedDir ?? cfg.inbox, windowDays: input.outcomeWindowDays }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
       }

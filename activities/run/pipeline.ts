@@ -8,6 +8,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PipelineConfig, type Destination } from '../../contracts/pipeline-config.ts';
 import { getPool } from '../store/db.ts';
+import { describeIssues } from '../../contracts/pipeline-issues.ts';
+import { pipelineJsonSchema } from '../../contracts/pipeline-schema.ts';
 
 export class InvalidPipelineConfigError extends Error {
   override name = 'InvalidPipelineConfig';
@@ -48,8 +50,8 @@ function parsePipelineText(path: string, text: string): PipelineConfig {
   }
   const parsed = PipelineConfig.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InvalidPipelineConfigError(`${path}: invalid pipeline config: ${issues}. Fix the named fields.`);
+    const issues = describeIssues(parsed.error.issues, raw, pipelineJsonSchema()).map((p) => `${p.path}: ${p.message}`).join('; ');
+    throw new InvalidPipelineConfigError(`${path}: invalid pipeline config: ${issues}. Fix the named fields (scoreflow pipeline validate lists every problem).`);
   }
   return resolvePaths(parsed.data, dirname(resolve(path)));
 }

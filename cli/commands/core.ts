@@ -5,7 +5,8 @@ import { emit, fail } from '../output.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { runWorker } from '../../workers/worker.ts';
-import { createSchedule, defaultPipelinePath, startRun } from './run.ts';
+import { defaultPipelinePath, startRun } from './run.ts';
+import { registerScheduleCommands } from './schedule.ts';
 import { formatFunnel, runStatus, traceEntity } from './status.ts';
 import { localDevServerPlan, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 
@@ -17,6 +18,11 @@ function cliPort(value: string | undefined, option: string): number | undefined 
   const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!(port >= 1 && port <= 65_535)) throw new RangeError(`${option} must be a TCP port (1-65535), got "${value}"`);
   return port;
+}
+
+/** SKIP for a check that could not be measured (no baseline, no rows): it did not fail, but it did not pass either. */
+export function gateLabel(g: { status: string; measured: boolean }): string {
+  return g.status === 'pass' && !g.measured ? 'SKIP' : g.status.toUpperCase();
 }
 
 export function registerCoreCommands(program: Command): void {
@@ -71,8 +77,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--feed <dir>', "ingest deliveries from this folder instead of the pipeline's inbox")
     .option('--id <workflowId>', 'workflow id (the cycle id); default derived from the pipeline and time')
     .option('--model <version>', 'score with this model version (or "rules") instead of the champion')
-    .option('--rollback-window <duration>', 'stay open this long for a rollback after exporting (0s = no window)', '0s')
-    .option('--pause-timeout <duration>', 'abort a run paused for an operator after this long (0s = never)', '0s')
+    .option('--rollback-window <duration>', "stay open this long for a rollback after exporting (0s = no window); default: the pipeline's operations.rollbackWindow, else none")
+    .option('--pause-timeout <duration>', "abort a run paused for an operator after this long (0s = never); default: the pipeline's operations.pauseTimeout, else never")
     .option('--wait', 'wait for the run to finish')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -80,7 +86,7 @@ export function registerCoreCommands(program: Command): void {
       '\nExample:\n  $ scoreflow run --pipeline pipelines/demo.yaml --pause-timeout 6h --rollback-window 30m\n' +
         '\nThe input is checked before anything starts: a bad value (e.g. --pause-timeout 10minutes) exits 2 naming the field.\n',
     )
-    .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow: string; pauseTimeout: string; wait?: boolean; json?: boolean }) => {
+    .action(async (o: { pipeline: string; feed?: string; id?: string; model?: string; rollbackWindow?: string; pauseTimeout?: string; wait?: boolean; json?: boolean }) => {
       const started = await startRun({
         pipelinePath: o.pipeline,
         feedDir: o.feed,
@@ -91,22 +97,13 @@ export function registerCoreCommands(program: Command): void {
         wait: o.wait,
       });
       const out = { workflowId: started.workflowId, runId: started.runId, link: started.link, status: started.result?.status ?? 'STARTED', counts: started.result?.counts ?? {} };
-      emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
+      const c = out.counts as Record<string, number | undefined>;
+      const deliveries = c.alreadyLoaded !== undefined ? `\n  deliveries: ${c.deliveries ?? 0} new, ${c.alreadyLoaded} already loaded by this pipeline` : '';
+      emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${deliveries}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
       if (started.result && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA') process.exitCode = 2;
     });
 
-  const schedule = program.command('schedule').description('Temporal Schedules that start micro-batch runs.');
-  schedule
-    .command('create')
-    .description('Create a schedule: every interval, BUFFER_ONE overlap, explicit catch-up window.')
-    .option('--pipeline <file>', 'pipeline config', defaultPipelinePath())
-    .requiredOption('--every <duration>', 'interval, e.g. 15m')
-    .option('--catchup-window <duration>', 'how far back missed actions are run', '1h')
-    .option('--json', 'print one JSON object')
-    .action(async (o: { pipeline: string; every: string; catchupWindow: string; json?: boolean }) => {
-      const res = await createSchedule({ pipelinePath: o.pipeline, every: o.every, catchupWindow: o.catchupWindow });
-      emit(o, res, () => `schedule ${res.scheduleId} created: every ${o.every}`);
-    });
+  registerScheduleCommands(program);
 
   program
     .command('status')
@@ -121,7 +118,7 @@ export function registerCoreCommands(program: Command): void {
         if (w?.pausedReason) lines.push(`  PAUSED: ${w.pausedReason}`);
         if (w) lines.push(`  counts: ${JSON.stringify(w.counts)}`);
         lines.push('  gates:');
-        for (const g of s.gates as { gate: string; subject: string; status: string; detail: string }[]) lines.push(`    ${g.status.toUpperCase().padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
+        for (const g of s.gates as { gate: string; subject: string; status: string; detail: string; measured: boolean }[]) lines.push(`    ${gateLabel(g).padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
         if (w?.rejectedSignals.length) lines.push(`  rejected signals: ${w.rejectedSignals.map((r) => `${r.signal}: ${r.error}`).join('; ')}`);
         lines.push('  funnel:', formatFunnel(s.funnel));
         return lines.join('\n');

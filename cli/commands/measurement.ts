@@ -80,6 +80,44 @@ export async function loadLiftReport(pipeline: string, runId?: string): Promise<
   return rows[0].report;
 }
 
+/** One line per measured cycle of a pipeline, newest first. */
+export interface MeasuredCycle {
+  runId: string;
+  cycleRunId: string;
+  computedAt: string;
+  entities: number;
+  status: string;
+  absoluteLift: number | null;
+  ci: [number, number] | null;
+  trustworthy: boolean | null;
+}
+
+export async function listMeasuredCycles(pipeline: string): Promise<MeasuredCycle[]> {
+  const { rows } = await getPool().query<{ report: LiftReport; computed_at: Date }>('SELECT report, computed_at FROM lift_report WHERE pipeline = $1 ORDER BY computed_at DESC', [pipeline]);
+  return rows.map(({ report: r, computed_at }) => ({
+    runId: r.runId,
+    cycleRunId: r.cycleRunId,
+    computedAt: computed_at.toISOString(),
+    entities: r.entities,
+    status: r.overall.status,
+    absoluteLift: r.overall.status === 'ok' ? r.overall.absoluteLift.estimate : null,
+    ci: r.overall.status === 'ok' ? [r.overall.absoluteLift.ci.lower, r.overall.absoluteLift.ci.upper] : null,
+    trustworthy: r.overall.status === 'ok' ? r.overall.trustworthy : null,
+  }));
+}
+
+export function formatMeasuredCycles(pipeline: string, cycles: MeasuredCycle[]): string {
+  const f = (x: number) => (x * 100).toFixed(2);
+  return [
+    `Measured cycles of pipeline ${pipeline} (${cycles.length}, newest first):`,
+    ...cycles.map(
+      (c) =>
+        `  ${c.computedAt}  ${c.runId}  ${c.entities} entities  ` +
+        (c.absoluteLift === null ? `not enough data (${c.status})` : `lift ${f(c.absoluteLift)}pp [${f(c.ci![0])}, ${f(c.ci![1])}]${c.trustworthy ? '' : '  UNTRUSTWORTHY'}`),
+    ),
+  ].join('\n');
+}
+
 const BREAKDOWN_TITLES = [
   ['modelVersion', 'by model version', 'model'],
   ['segment', 'by segment', 'segment'],
@@ -142,12 +180,14 @@ export function registerMeasurementCommands(program: Command): void {
     .command('lift')
     .description("A run's lift against its holdout: per arm, overall and by model version, segment, destination and score decile.")
     .requiredOption('--pipeline <name>', 'pipeline name, e.g. demo')
-    .option('--run <id>', 'run id (default: the latest measured run)')
+    .option('--run <id>', 'run id (default: every measured cycle listed, then the latest in full)')
     .option('--html [file]', 'also write the HTML report with charts (default: <report dir>/<run>/lift.html)')
     .option('--json', 'print one JSON object')
     .action(async (o: { pipeline: string; run?: string; html?: string | boolean; json?: boolean }) => {
       const r = await loadLiftReport(o.pipeline, o.run);
       if (o.html !== undefined && o.html !== false) r.htmlPath = await writeHtml(r, typeof o.html === 'string' ? o.html : undefined);
-      emit(o, r, () => formatLiftReport(r));
+      if (o.run) return emit(o, r, () => formatLiftReport(r));
+      const cycles = await listMeasuredCycles(o.pipeline);
+      emit(o, { ...r, cycles }, () => `${formatMeasuredCycles(o.pipeline, cycles)}\n\nLatest:\n${formatLiftReport(r)}`);
     });
 }

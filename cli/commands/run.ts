@@ -1,6 +1,7 @@
 /** `scoreflow run`, `scoreflow schedule create`: start cycles of activationRun. */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { connectClient } from '../../workers/client.ts';
 import { TASK_QUEUE, runLink } from '../../workers/config.ts';
@@ -8,8 +9,9 @@ import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { PipelineKey, RunStatusKey } from '../../workflows/search-attributes.ts';
 import type { ActivationRunResult } from '../../workflows/activation-run.ts';
 import { ActivationRunInput } from '../../contracts/run-input.ts';
-import { Duration } from '../../contracts/pipeline-config.ts';
+import type { PipelineConfig } from '../../contracts/pipeline-config.ts';
 import { InputError } from './operate.ts';
+import { requirePipeline } from './pipeline.ts';
 
 export function defaultPipelinePath(): string {
   return resolve(process.env.SCOREFLOW_PIPELINE ?? 'pipelines/demo.yaml');
@@ -49,10 +51,32 @@ export function checkRunInput(input: Record<string, unknown>): ActivationRunInpu
   throw new InputError(`nothing started: ${problems.join('; ')}.`);
 }
 
+/**
+ * The workflow input for a run of a pipeline: what was given, else the pipeline's `operations`
+ * (pauseTimeout, rollbackWindow). Undefined fields are left out, so the input stays minimal.
+ */
+export function runInputFor(cfg: PipelineConfig, given: Record<string, unknown>): Record<string, unknown> {
+  const input: Record<string, unknown> = { ...given };
+  input.pauseTimeout ??= cfg.operations.pauseTimeout;
+  input.rollbackWindow ??= cfg.operations.rollbackWindow;
+  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
+  return input;
+}
+
 export async function startRun(opts: StartRunOptions): Promise<{ workflowId: string; runId: string; link: string; result?: ActivationRunResult }> {
   const { workflowId: _w, wait: _x, taskQueue, ...rest } = opts;
-  const input = checkRunInput({ ...rest, pipelinePath: resolve(opts.pipelinePath) });
+  checkRunInput({ ...rest, pipelinePath: resolve(opts.pipelinePath) });
+  // The whole pipeline is checked before anything starts; a refusal lists every problem.
+  await requirePipeline(opts.pipelinePath, 'nothing started');
   const cfg = loadPipelineConfig(opts.pipelinePath);
+  if (!opts.rollbackOf) {
+    // A missing inbox is an error, not a quiet day with no data.
+    const dir = opts.feedDir ? resolve(opts.feedDir) : cfg.inbox;
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new InputError(`nothing started: ${opts.feedDir ? `--feed "${opts.feedDir}"` : `inbox of ${resolve(opts.pipelinePath)}`}: folder ${dir} does not exist; create it, or pass the folder deliveries arrive in.`);
+    }
+  }
+  const input = checkRunInput(runInputFor(cfg, { ...rest, pipelinePath: resolve(opts.pipelinePath), feedDir: opts.feedDir ? resolve(opts.feedDir) : undefined }));
   const { client, close } = await connectClient();
   try {
     const workflowId = opts.workflowId ?? `${cfg.name}.run.${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -82,35 +106,3 @@ export async function startRun(opts: StartRunOptions): Promise<{ workflowId: str
   }
 }
 
-export async function createSchedule(opts: { pipelinePath: string; every: string; catchupWindow?: string; rollbackWindow?: string }): Promise<{ scheduleId: string }> {
-  const every = Duration.safeParse(opts.every);
-  if (!every.success) throw new InputError(`--every "${opts.every}": ${every.error.issues[0]?.message ?? 'not a duration'}; nothing created.`);
-  const catchup = Duration.safeParse(opts.catchupWindow ?? '1h');
-  if (!catchup.success) throw new InputError(`--catchup-window "${opts.catchupWindow}": ${catchup.error.issues[0]?.message ?? 'not a duration'}; nothing created.`);
-  const input = checkRunInput({ pipelinePath: resolve(opts.pipelinePath), rollbackWindow: opts.rollbackWindow });
-  const cfg = loadPipelineConfig(opts.pipelinePath);
-  const { client, close } = await connectClient();
-  try {
-    const scheduleId = `${cfg.name}.schedule`;
-    await client.schedule.create({
-      scheduleId,
-      spec: { intervals: [{ every: opts.every as `${number}m` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'activationRun',
-        taskQueue: TASK_QUEUE,
-        // Temporal appends the action time to this id, so the id is the cycle's idempotency key.
-        workflowId: `${cfg.name}.scheduled`,
-        args: [input],
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: PipelineKey, value: cfg.name },
-          { key: RunStatusKey, value: 'RUNNING' },
-        ]),
-      },
-      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: (opts.catchupWindow ?? '1h') as `${number}h` },
-    });
-    return { scheduleId };
-  } finally {
-    await close();
-  }
-}

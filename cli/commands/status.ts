@@ -43,7 +43,8 @@ export async function runStatus(runId: string): Promise<{ workflow: RunStatusVie
   const run = (await pool.query('SELECT * FROM activation_run WHERE run_id = $1', [runId])).rows[0] ?? null;
   const cycleRows = await pool.query<{ run_id: string }>('SELECT run_id FROM activation_run WHERE run_id = $1 OR parent_run_id = $1 ORDER BY started_at', [runId]);
   const cycles = cycleRows.rows.map((r) => r.run_id);
-  const gates = (await pool.query('SELECT run_id, gate, subject, status, value, warn_at, fail_at, detail FROM gate_result WHERE run_id = ANY($1) ORDER BY run_id, gate, subject', [cycles.length ? cycles : [runId]])).rows;
+  // `measured: false`: the gate could not measure (no baseline, no rows); `status` shows it as SKIP.
+  const gates = (await pool.query('SELECT run_id, gate, subject, status, value, warn_at, fail_at, detail, value IS NOT NULL AS measured FROM gate_result WHERE run_id = ANY($1) ORDER BY run_id, gate, subject', [cycles.length ? cycles : [runId]])).rows;
   let workflow: RunStatusView | null = null;
   try {
     const { client, close } = await connectClient();

@@ -24,6 +24,12 @@ const history = (name: string) => JSON.parse(readFileSync(new URL(`./histories/$
 const signals = (h: { events: HistoryEvent[] }) => h.events.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []);
 const updates = (h: { events: HistoryEvent[] }) => h.events.flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name ?? []);
 const patchMarkers = (h: { events: HistoryEvent[] }) => h.events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+/** The patch ids of a history's markers, in order. */
+const patchIds = (h: { events: HistoryEvent[] }) =>
+  patchMarkers(h).map((e) => {
+    const payload = (e.markerRecordedEventAttributes!.details as { 'patch-data': { payloads: { data: string }[] } })['patch-data'].payloads[0]!;
+    return (JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { id: string }).id;
+  });
 
 describe('activationRun replay', () => {
   it('the committed histories cover the operator paths they are named for', () => {
@@ -39,9 +45,17 @@ describe('activationRun replay', () => {
   it('the previous release\'s histories carry no operator-control-v2 marker (they replay on legacy v1); the new ones do, with updates', () => {
     expect(patchMarkers(history('activation-run-rollback'))).toHaveLength(0);
     expect(patchMarkers(history('activation-run-paused'))).toHaveLength(0);
+    // v2.0: recorded before issue 12's patches (still running executions replay them without those steps).
+    for (const name of ['activation-run-v2.0-rollback', 'activation-run-v2.0-paused']) {
+      const h = history(name);
+      expect(patchIds(h)).toEqual(['operator-control-v2']);
+      expect(h.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    }
+    // v2: the current code, which records the deliveries each pipeline took up.
     for (const name of ['activation-run-v2-rollback', 'activation-run-v2-paused']) {
       const h = history(name);
-      expect(patchMarkers(h)).toHaveLength(1);
+      expect(patchIds(h)).toEqual(['operator-control-v2', 'pipeline-deliveries']);
+      expect(h.events.some((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'markDeliveriesTakenActivity')).toBe(true);
       expect(h.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
     }
     // The refused rollback (9.9.9) and the accepted one are both signals; only the accepted one moved the run on.
@@ -56,6 +70,8 @@ describe('activationRun replay', () => {
     ['activation-run-paused', 'replay.activation-run.paused'],
     ['activation-run-v2-rollback', 'replay.activation-run.v2.rollback'],
     ['activation-run-v2-paused', 'replay.activation-run.v2.paused'],
+    ['activation-run-v2.0-rollback', 'replay.activation-run.v2.rollback'],
+    ['activation-run-v2.0-paused', 'replay.activation-run.v2.paused'],
   ] as const) {
     it(`replays ${name} without nondeterminism`, async () => {
       await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history(name), workflowId)).resolves.toBeUndefined();

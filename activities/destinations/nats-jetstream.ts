@@ -28,11 +28,16 @@ export const NatsJetStreamConfig = z.object({
   duplicateWindowMs: z.int().min(100).default(120_000),
   /** Name of the environment variable holding an auth token, if the server needs one. */
   tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
-  ackTimeoutMs: z.int().positive().default(5_000),
+  /**
+   * How long one publish waits for its PubAck. Generous: an exporter on a busy host sees acks queue
+   * behind its own window, and a timed-out chunk is re-sent whole (deduplicated by Nats-Msg-Id, but
+   * still work). Keep it well under duplicateWindowMs.
+   */
+  ackTimeoutMs: z.int().positive().default(30_000),
   /** The in-flight window: asynchronous publishes awaiting their PubAck at once. */
-  concurrency: z.int().min(1).max(4_096).default(512),
+  concurrency: z.int().min(1).max(4_096).default(256),
   /** When the window is full, this many of the oldest acks are awaited together before publishing on. */
-  ackBatch: z.int().min(1).max(4_096).default(128),
+  ackBatch: z.int().min(1).max(4_096).default(64),
   maxChunkRows: z.int().min(1).max(100_000).default(10_000),
 });
 export type NatsJetStreamConfig = z.infer<typeof NatsJetStreamConfig>;

@@ -29,6 +29,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command();
 program.name('scoreflow').description('Turn predictive scores into action: Adobe data feeds in, governed activations out, on Temporal.');
+// Positional: `scoreflow --version` is the program's; `models register --version 1.0.0` stays the command's.
+program.enablePositionalOptions();
 program.version(version, '-V, --version', 'print the Scoreflow version');
 program.showHelpAfterError();
 registerCoreCommands(program);

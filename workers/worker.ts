@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
+import { closeActivityRedis } from '../activities/online/online-store.ts';
+import { closePools } from '../activities/store/db.ts';
 import { REALTIME_TASK_QUEUE, TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
 import { activityBoundaryInterceptor } from './activity-boundary.ts';
 import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
@@ -88,5 +90,8 @@ export async function runWorker(opts: StartWorkerOptions = {}): Promise<void> {
   } finally {
     await metrics?.close();
     await connection.close();
+    // What the activities opened: without this, an idle Redis socket keeps the process alive after Ctrl-C.
+    await closeActivityRedis().catch(() => {});
+    await closePools().catch(() => {});
   }
 }

@@ -116,6 +116,8 @@ export function registerCoreCommands(program: Command): void {
         const w = s.workflow;
         const lines = [`run ${o.run}: ${w?.status ?? (s.run as { status?: string } | null)?.status ?? 'unknown'} (stage ${w?.stage ?? (s.run as { stage?: string } | null)?.stage})`, `  ${runLink(o.run)}`];
         if (w?.pausedReason) lines.push(`  PAUSED: ${w.pausedReason}`);
+        if (w?.awaiting) lines.push(`  waiting for: ${w.awaiting.actions.map((a) => `scoreflow ${a} --run ${o.run}${a === 'rollback' ? ' --to <version|rules>' : ''} --reason "..."`).join('\n               ')}`);
+        if (w?.gate.overriddenBy) lines.push(`  gate overridden by ${w.gate.overriddenBy.operator}: ${w.gate.overriddenBy.reason}`);
         if (w) lines.push(`  counts: ${JSON.stringify(w.counts)}`);
         lines.push('  gates:');
         for (const g of s.gates as { gate: string; subject: string; status: string; detail: string; measured: boolean }[]) lines.push(`    ${gateLabel(g).padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePools, getPool } from '../../activities/store/db.ts';
-import { generateRecentFeed, result, startActivationWorker, uid, type ActivationWorker } from '../helpers/activation-run.ts';
+import { abortUpdate } from '../../workflows/messages.ts';
+import { generateRecentFeed, result, startActivationWorker, uid, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
 import { writeTestPipeline } from '../helpers/pipeline.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -51,4 +52,17 @@ describe('deliveries are tracked per pipeline', () => {
     const records = await getPool().query<{ pipeline: string; n: number }>('SELECT pipeline, count(*)::int AS n FROM activation_record WHERE pipeline = ANY($1) GROUP BY pipeline ORDER BY pipeline', [[a.name, b.name]]);
     expect(records.rows.map((r) => r.n)).toEqual([ra.counts.published, rb.counts.published]);
   }, 400_000);
+
+  it('a missing inbox is an error, not NO_DATA: the run pauses at discover (InvalidFeed, not retried) and says why', async () => {
+    const p = writeTestPipeline({ online: { enabled: false } }, uid('pd-missing'));
+    const h = await w.start(uid('pd-missing'), { pipelinePath: p.path, feedDir: '/nonexistent/scoreflow-inbox' }, p.name);
+    const paused = await waitForStatus(h, (s) => s.status !== 'RUNNING');
+    expect(paused).toMatchObject({ status: 'PAUSED', stage: 'discover' });
+    expect(paused.pausedReason).toMatch(/^stage discover failed: InvalidFeed: inbox \/nonexistent\/scoreflow-inbox does not exist \(ENOENT\); create it, mount it, or fix `inbox`/);
+    const history = await h.fetchHistory();
+    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt && e.activityTaskStartedEventAttributes.attempt > 1);
+    expect(attempts).toHaveLength(0);
+    await h.executeUpdate(abortUpdate, { args: [{ operator: 'oncall', reason: 'inbox path typo, fixing the pipeline' }] });
+    expect((await result(h)).status).toBe('ABORTED');
+  }, 120_000);
 });

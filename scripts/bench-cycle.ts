@@ -31,6 +31,7 @@ import { formatStageTimes, stageTimes } from '../cli/commands/stage-times.ts';
 import { freePort, startDevServer, type RunningDevServer } from './dev-server.ts';
 import { freshDatabase } from './bench-ingest.ts';
 import type { BenchContext, BenchSection } from './bench.ts';
+import { generatedFeedPipelineBase } from './pipeline-base.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -144,21 +145,7 @@ async function runCycle(ctx: BenchContext, feed: CycleFeed, bundleFile: string, 
       stringify({
         name: `bench-${tag}`,
         inbox: feed.dir,
-        feed: { customerIdColumn: 'post_evar3', crmExtract: 'crm_extract.csv', maxQuarantineShare: 0.01 },
-        consent: { source: 'feed_column', column: 'post_evar5', separator: '|' },
-        features: { lookbackDays: 30 },
-        model: { name: 'purchase-propensity', defaultArtifact: join(REPO, 'models/purchase-propensity/1.0.0-logreg.json'), defaultVersion: '1.0.0' },
-        fallbackPolicy: join(REPO, 'models/rules/fallback-1.0.0.json'),
-        scoring: {
-          semantics: { kind: 'probability', outcome: 'purchase', horizon_days: 7 },
-          segments: [
-            { id: 'high_intent', minScore: 0.5 },
-            { id: 'warm', minScore: 0.2 },
-            { id: 'cold', minScore: 0 },
-          ],
-          eligibility: { minScore: 0.05, requireConsent: 'personalization' },
-          topN: 3,
-        },
+        ...generatedFeedPipelineBase(),
         freshness: { maxAgeHours: 24 * 365 * 5 },
         holdout: { experimentKey: 'bench-cycle', controlShare: 0.1 },
         gates: GATES_OFF,

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { generatedFeedPipelineBase } from '../../scripts/pipeline-base.ts';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -22,21 +23,7 @@ export function writeTestPipeline(overrides: Record<string, unknown> = {}, name 
   const cfg = {
     name,
     inbox,
-    feed: { customerIdColumn: 'post_evar3', crmExtract: 'crm_extract.csv', maxQuarantineShare: 0.01 },
-    consent: { source: 'feed_column', column: 'post_evar5', separator: '|' },
-    features: { lookbackDays: 30 },
-    model: { name: `purchase-propensity`, defaultArtifact: join(REPO, 'models/purchase-propensity/1.0.0-logreg.json'), defaultVersion: '1.0.0' },
-    fallbackPolicy: join(REPO, 'models/rules/fallback-1.0.0.json'),
-    scoring: {
-      semantics: { kind: 'probability', outcome: 'purchase', horizon_days: 7 },
-      segments: [
-        { id: 'high_intent', minScore: 0.5 },
-        { id: 'warm', minScore: 0.2 },
-        { id: 'cold', minScore: 0 },
-      ],
-      eligibility: { minScore: 0.05, requireConsent: 'personalization' },
-      topN: 3,
-    },
+    ...generatedFeedPipelineBase(),
     freshness: { maxAgeHours: 24 },
     holdout: { experimentKey: `${name}-exp`, controlShare: 0.1 },
     gates: {},

@@ -17,6 +17,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import CircuitBreaker from 'opossum';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -278,6 +279,8 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
       tags: [{ name: 'decisions' }, { name: 'events' }, { name: 'operations' }],
     },
   });
+  // The same document, browsable: Swagger UI at /docs, with its assets served locally (no CDN).
+  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
 
   const fallbackFeatures = async (entityId: string | null): Promise<Record<string, number | null>> => {
     if (!entityId || breaker.opened) return {};

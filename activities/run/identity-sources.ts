@@ -3,12 +3,11 @@
  * country, zip) and, where the pipeline takes consent from a consent management platform, its
  * export. Both are upserts keyed by their natural ids, so loading twice changes nothing.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../store/db.ts';
-import { splitCsvLine } from './csv-line.ts';
+import { CsvInputError, readCsvRecords } from './csv-line.ts';
 
 export interface IdentitySourcesInput {
   dir: string;
@@ -16,13 +15,13 @@ export interface IdentitySourcesInput {
   cmpFile?: string;
 }
 
+/** The records of an identity source; a file that is not valid CSV fails the stage, naming it. */
 async function* csvRows(path: string): AsyncGenerator<{ lineNo: number; fields: string[] }> {
-  const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let lineNo = 0;
-  for await (const line of rl) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    yield { lineNo, fields: splitCsvLine(line) };
+  try {
+    yield* readCsvRecords(path);
+  } catch (err) {
+    if (err instanceof CsvInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidFeed');
+    throw err;
   }
 }
 

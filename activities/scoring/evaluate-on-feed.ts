@@ -12,16 +12,14 @@
  * in the window, so in the working database other deliveries of the same days would leak in, and
  * the evaluation must not leave feed rows behind that a later run would read.
  */
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { IngestOptions } from '../../contracts/feed-ingest.ts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, type FeatureVector } from '../../contracts/feature-set.ts';
 import type { ModelMetrics } from '../../contracts/model-artifact.ts';
 import { ingestDirectory } from '../feed/ingest-delivery.ts';
 import { extractFeatures } from '../features/extract-features.ts';
-import { splitCsvLine } from '../run/csv-line.ts';
+import { readCsvRecords } from '../run/csv-line.ts';
 import { createScratchDatabase } from '../store/scratch-database.ts';
 import { loadScorerBySha } from './load-scorer.ts';
 import { classificationMetrics, type EvaluationMetrics } from './metrics.ts';
@@ -69,14 +67,12 @@ export async function readLabels(file: string, column: string): Promise<Map<stri
     throw new Error(`${file}: no labels file. Evaluation needs the outcomes per visitor: the generator writes ${DEFAULT_LABELS_FILE} beside the feed; pass --labels FILE otherwise.`);
   }
   const labels = new Map<string, 0 | 1>();
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let lineNo = 0;
+  let header: string[] | undefined;
   let idAt = -1;
   let labelAt = -1;
-  for await (const line of lines) {
-    lineNo++;
-    if (lineNo === 1) {
-      const header = splitCsvLine(line);
+  for await (const { lineNo, fields } of readCsvRecords(file)) {
+    if (!header) {
+      header = fields;
       idAt = header.indexOf('entity_id');
       labelAt = header.indexOf(column);
       if (idAt < 0 || labelAt < 0) {
@@ -84,8 +80,6 @@ export async function readLabels(file: string, column: string): Promise<Map<stri
       }
       continue;
     }
-    if (line === '') continue;
-    const fields = splitCsvLine(line);
     const value = fields[labelAt];
     if (value !== '0' && value !== '1') throw new Error(`${file} line ${lineNo}: ${column} is "${value ?? ''}", expected 0 or 1.`);
     labels.set(fields[idAt]!, value === '1' ? 1 : 0);

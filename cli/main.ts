@@ -19,6 +19,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
 import { registerPipelineCommands } from './commands/pipeline.ts';
 import { registerRunsCommands } from './commands/runs.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 
 // `scoreflow … --json | head` closes stdout early: that ends the output, not the command with a crash.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,6 +48,7 @@ registerServeCommand(program);
 registerSyncCommands(program);
 registerPipelineCommands(program);
 registerRunsCommands(program);
+registerVerifyCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -51,6 +51,17 @@ export const OtherDestination = z
     mappingVersion: z.string().default('1'),
     filter: DestinationFilter.default({ requireEligible: true }),
     holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
+    /**
+     * Round-trip verification after each export (`scoreflow verify` runs the same check by hand):
+     * read back a sample of what landed and compare it with what was delivered.
+     */
+    verify: z
+      .object({
+        sample: z.int().min(1).max(10_000).default(100).describe('Members read back per run (Target profile fetches); Meta compares the audience size'),
+        maxMismatchRate: z.number().min(0).max(1).default(0.01).describe('A mismatch rate above this alerts the operators'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

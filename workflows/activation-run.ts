@@ -72,6 +72,8 @@ export const LIFT_FROM_PIPELINE_PATCH = 'lift-from-pipeline';
 export const EXPIRE_ON_NO_DATA_PATCH = 'expire-on-no-data';
 /** Marks executions that record the deliveries they took up per pipeline (pipeline_delivery). */
 export const PIPELINE_DELIVERIES_PATCH = 'pipeline-deliveries';
+/** Marks executions that run the optional verify stage (round-trip read-back) after exports. */
+export const VERIFY_AFTER_EXPORT_PATCH = 'verify-after-export';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -415,6 +417,13 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       const drift = await stage('activation-drift', () => data.activationDriftActivity({ runId: cycleId, pipeline: cfg }));
       if (isStop(drift)) return finish('ABORTED');
       if (drift.alert) log.warn('activation drift alert', { runId, cycleId, declined: drift.results.filter((r) => r.status !== 'pass').map((r) => `${r.gate}:${r.subject}`) });
+
+      // Round-trip verification, for destinations whose pipeline entry asks for it: read back a sample.
+      if (cfg.destinations.some((d) => d.kind !== 'file' && d.verify) && patched(VERIFY_AFTER_EXPORT_PATCH)) {
+        const verified = await stage('verify', () => data.verifyCycleActivity({ runId: cycleId, pipeline: cfg }));
+        if (isStop(verified)) return finish('ABORTED');
+        if (verified.alert) log.warn('verification mismatch alert', { runId, cycleId, failed: verified.results.filter((r) => r.status === 'fail').map((r) => r.destination) });
+      }
 
       const report = await stage('report', () => data.runReportActivity({ runId: cycleId }));
       if (isStop(report)) return finish('ABORTED');

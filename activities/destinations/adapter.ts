@@ -47,6 +47,12 @@ export interface DestinationAdapter {
   /** Most rows one request may carry (Google 10,000; Meta 10,000; Target bulk 500,000). */
   readonly maxChunkRows: number;
   send(rows: DeliveryRow[], ctx: SendContext): Promise<ChunkResult>;
+  /**
+   * Read-back for `scoreflow verify`, where the destination's API offers it: one member's attributes
+   * as the destination holds them (null: it holds no such profile), or the audience's size.
+   */
+  fetchProfile?(identifiers: ResolvedIdentifiers, signal?: AbortSignal): Promise<Record<string, string> | null>;
+  audienceSize?(signal?: AbortSignal): Promise<{ lower: number; upper: number }>;
 }
 
 /** Thrown by an adapter when the destination refuses the whole request (400 with a body, bad credentials). Not retryable. */

@@ -41,6 +41,7 @@ import {
   type ChunkResult,
   type DeliveryRow,
   type DestinationAdapter,
+  type ResolvedIdentifiers,
   type RowRejection,
   type SendContext,
 } from './adapter.ts';
@@ -219,6 +220,28 @@ export function buildBatchFiles(rows: readonly DeliveryRow[], options: BatchFile
 // ---------------------------------------------------------------------------------------------
 // HTTP: the adapter
 
+/**
+ * The attributes of a profile fetch answer (JSON with a `profile` object). Profile attributes set
+ * through the profile APIs are read under their plain name or with the `profile.` prefix; values are
+ * compared as text, the way the bulk API stores them.
+ */
+export function readFetchedProfile(text: string): Record<string, string> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`Target's profile fetch answer is not JSON: ${text.slice(0, 120)}`);
+  }
+  const profile = body && typeof body === 'object' ? (body as { profile?: unknown }).profile : undefined;
+  if (!profile || typeof profile !== 'object') throw new Error('Target\'s profile fetch answer has no "profile" object');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(profile as Record<string, unknown>)) {
+    if (v === null || typeof v === 'object') continue;
+    out[k.startsWith('profile.') ? k.slice('profile.'.length) : k] = String(v);
+  }
+  return out;
+}
+
 const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 export const TargetBulkConfig = z.object({
@@ -395,10 +418,33 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
     }
   }
 
+  /**
+   * Target's profile fetch API (`GET /rest/v1/profiles/thirdPartyId/<id>?client=<client>`, or
+   * `/rest/v1/profiles/<tntId>` for pcId): the profile's attributes, or null on its documented 404.
+   * Fetches do not count against the bulk API's call limit, so they skip its limiter.
+   */
+  async function fetchProfile(identifiers: ResolvedIdentifiers, signal?: AbortSignal): Promise<Record<string, string> | null> {
+    const id = cfg.idColumn === 'thirdPartyId' ? identifiers.thirdPartyId : identifiers.pcId;
+    if (!id) throw new DestinationRejectedError(TARGET_BULK_KIND, 0, `this member has no ${cfg.idColumn}; nothing to fetch`);
+    const path = cfg.idColumn === 'thirdPartyId' ? `thirdPartyId/${encodeURIComponent(id)}` : encodeURIComponent(id);
+    const url = `${cfg.baseUrl.replace(/\/+$/, '')}/rest/v1/profiles/${path}?client=${encodeURIComponent(cfg.client)}`;
+    const timeout = AbortSignal.timeout(cfg.requestTimeoutMs);
+    const res = await doFetch(url, { method: 'GET', headers: { accept: 'application/json', ...authHeaders() }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const text = await res.text();
+    if (res.status === 404) return null;
+    if (res.status === 503 || res.status === 429) throw new DestinationThrottledError(TARGET_BULK_KIND, res.status, retryAfterMs(res.headers.get('retry-after'), 1000));
+    if (res.status === 401 || res.status === 403) {
+      throw new DestinationRejectedError(TARGET_BULK_KIND, res.status, `Target refused the profile fetch credentials (HTTP ${res.status}); check the token in ${cfg.tokenEnv ?? '(no tokenEnv configured)'}`);
+    }
+    if (res.status !== 200) throw new Error(`Target answered HTTP ${res.status} to a profile fetch: ${text.slice(0, 200)}`);
+    return readFetchedProfile(text);
+  }
+
   return {
     kind: TARGET_BULK_KIND,
     maxChunkRows: cfg.maxFileRows,
     config: cfg,
+    fetchProfile,
     async send(rows, ctx) {
       const build = buildBatchFiles(rows, {
         idColumn: cfg.idColumn,

@@ -130,7 +130,32 @@ export function createMetaCustomAudiencesAdapter(config: MetaCustomAudiencesConf
     throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, res.status, message);
   }
 
-  return { kind: META_CUSTOM_AUDIENCES_KIND, maxChunkRows: cfg.maxChunkRows, send };
+  /**
+   * The audience's size as Meta reports it: `GET /{audience_id}?fields=approximate_count_lower_bound,
+   * approximate_count_upper_bound`. Meta gives a range, never the members, so verification compares
+   * the number of members we hold against it.
+   */
+  async function audienceSize(signal?: AbortSignal): Promise<{ lower: number; upper: number }> {
+    const token = process.env[cfg.tokenEnv];
+    if (!token) throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to a token with ads_management permission`);
+    const timeout = AbortSignal.timeout(cfg.timeoutMs);
+    const res = await doFetch(`${cfg.baseUrl.replace(/\/+$/, '')}/${cfg.audienceId}?fields=approximate_count_lower_bound,approximate_count_upper_bound`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}` },
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    const json = safeJson(await res.text()) as { approximate_count_lower_bound?: unknown; approximate_count_upper_bound?: unknown } | undefined;
+    if (!res.ok) {
+      const err = MetaErrorBody.safeParse(json);
+      throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, res.status, `Meta refused the audience size read (HTTP ${res.status}${err.success ? `: ${err.data.error.message}` : ''})`);
+    }
+    const lower = Number(json?.approximate_count_lower_bound);
+    const upper = Number(json?.approximate_count_upper_bound);
+    if (!Number.isFinite(lower) || !Number.isFinite(upper)) throw new Error('Meta\'s audience answer lacks approximate_count_lower_bound / approximate_count_upper_bound');
+    return { lower, upper };
+  }
+
+  return { kind: META_CUSTOM_AUDIENCES_KIND, maxChunkRows: cfg.maxChunkRows, send, audienceSize };
 }
 
 function safeJson(text: string): unknown {

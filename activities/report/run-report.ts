@@ -4,6 +4,7 @@
  * funnel per destination, and every gate result.
  */
 import type { GateResult, GateStatus } from '../../contracts/gate-report.ts';
+import type { VerificationResult } from '../destinations/verify-destination.ts';
 import type { PsiResult } from '../gates/psi.ts';
 import { STATUS_COLOURS, compareBarsSvg, escapeXml, funnelSvg, thresholdBarsSvg } from './svg-charts.ts';
 
@@ -35,6 +36,8 @@ export interface RunReportData {
   psiThresholds: { warnAt: number; failAt: number };
   funnel: FunnelCounts[];
   exports: { destination: string; kind: string; rows: number; location: string | null }[];
+  /** Round-trip read-backs of this run's exports (the verify stage or `scoreflow verify`). */
+  verification?: VerificationResult[];
 }
 
 const CSS = `
@@ -155,6 +158,17 @@ function gateSection(d: RunReportData): string {
   return `<section id="gates"><h2>Gate results</h2><table><thead><tr><th>Status</th><th>Gate</th><th>Subject</th><th>Value</th><th>Warn at</th><th>Fail at</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
+function verificationSection(d: RunReportData): string {
+  const v = d.verification ?? [];
+  if (v.length === 0) return '';
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const rows = v.map((r) => {
+    const cls = r.status === 'fail' ? 'fail' : r.status === 'pass' ? 'pass' : '';
+    return `<tr class="${cls}"><td><span class="status ${cls}">${escapeXml(r.status.replace('_', ' '))}</span></td><td>${escapeXml(r.destination)}</td><td>${escapeXml(r.method.replace('_', ' '))}</td><td class="num">${r.sampled}</td><td class="num">${r.mismatched}</td><td class="num">${pct(r.mismatchRate)}</td><td class="num">${pct(r.maxMismatchRate)}</td><td>${escapeXml(r.detail)}</td></tr>`;
+  });
+  return `<section id="verification"><h2>What landed (read back from the destinations)</h2><table><thead><tr><th>Status</th><th>Destination</th><th>Method</th><th>Checked</th><th>Mismatched</th><th>Rate</th><th>Alert above</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
 export function renderRunReport(d: RunReportData): string {
   const counts = { pass: 0, warn: 0, fail: 0 };
   for (const r of d.gate.results) counts[r.status]++;
@@ -179,6 +193,7 @@ export function renderRunReport(d: RunReportData): string {
 ${scoreSection(d)}
 ${psiSection(d)}
 ${funnelSection(d)}
+${verificationSection(d)}
 ${gateSection(d)}
 </body></html>
 `;

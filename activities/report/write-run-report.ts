@@ -10,6 +10,7 @@ import { getPool } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { scoreTable } from '../gates/read-gate-inputs.ts';
 import type { GateMeasurements } from '../gates/gate-activity.ts';
+import { loadVerifications } from '../destinations/verify-destination.ts';
 import { renderRunReport, type FunnelCounts, type RunReportData } from './run-report.ts';
 
 export interface WriteRunReportInput {
@@ -119,6 +120,7 @@ export async function loadRunReportData(runId: string): Promise<RunReportData> {
         [runId],
       )
     ).rows,
+    verification: await loadVerifications(runId),
   };
 }
 

@@ -14,6 +14,8 @@ import { connectClient } from '../../workers/client.ts';
 import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
+import { loadVerifications } from '../../activities/destinations/verify-destination.ts';
+import type { Destination } from '../../contracts/pipeline-config.ts';
 import { startContractServers } from '../../scripts/contract-servers/start-all.ts';
 import { startRun } from './run.ts';
 import { runStatus, formatFunnel } from './status.ts';
@@ -89,7 +91,9 @@ export async function runDemo(o: DemoOptions) {
   const generateSeconds = secondsSince(tGenerate);
   const servers = await startContractServers({ tag: 'demo' });
   Object.assign(process.env, servers.env);
-  const pipeline = { ...base, name: `${base.name}-${suffix}`, inbox, destinations: [...base.destinations, ...servers.destinations()] };
+  // Target and Meta offer read-back: the demo verifies what landed there after the export.
+  const verified = (d: Destination): Destination => (d.kind === 'adobe-target-bulk' || d.kind === 'meta-custom-audiences' ? { ...d, verify: { sample: 200, maxMismatchRate: 0.01 } } : d);
+  const pipeline = { ...base, name: `${base.name}-${suffix}`, inbox, destinations: [...base.destinations, ...servers.destinations().map(verified)] };
   const pipelinePath = join(root, 'pipeline.yaml');
   writeFileSync(pipelinePath, stringify(pipeline));
   log(`[scoreflow] pipeline ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.name} (${d.kind})`).join(', ')}`);
@@ -133,6 +137,7 @@ export async function runDemo(o: DemoOptions) {
         meta: { members: servers.meta.membership(servers.metaAudienceId) },
         webhook: { verified: servers.webhook.counts.verified, unique: servers.webhook.counts.unique, badSignature: servers.webhook.counts.badSignature },
       },
+      verification: (await loadVerifications(run.workflowId)).map((v) => ({ destination: v.destination, status: v.status, sampled: v.sampled, mismatched: v.mismatched, mismatchRate: v.mismatchRate })),
       lift: {
         status: lift.overall.status,
         entities: lift.entities,
@@ -153,6 +158,7 @@ export async function runDemo(o: DemoOptions) {
         `  published: ${summary.published} canonical records (${c.contractQuarantined ?? 0} quarantined by contract), ${c.publishedOnline ?? 0} online`,
         `  exported:  ${summary.exported} rows`,
         ...summary.exports.map((e) => `    ${e.destination.padEnd(16)} ${String(e.rows).padStart(6)} rows${e.location ? `  ${e.location}` : ''}`),
+        ...summary.verification.map((v) => `  verified:  ${v.destination}: ${v.status}, ${v.mismatched} of ${v.sampled} mismatched (${(v.mismatchRate * 100).toFixed(1)}%)`),
         `  receivers: Target ${summary.receivers.target.profiles} profiles, Google ${summary.receivers.google.members} members, Meta ${summary.receivers.meta.members} members, webhook ${summary.receivers.webhook.unique} signed messages`,
         ...(summary.report ? [`  report:    ${summary.report}`] : []),
         `  logs:      ${summary.log}`,

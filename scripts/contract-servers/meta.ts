@@ -209,6 +209,29 @@ export async function startMetaServer(options: MetaServerOptions = {}): Promise<
   app.post('/:version/:audienceId/users', handle);
   app.delete('/:version/:audienceId/users', handle);
 
+  // Reading the audience: only the documented approximate size fields; the members are never readable.
+  app.get<{ Params: { version: string; audienceId: string }; Querystring: { fields?: string; access_token?: string } }>('/:version/:audienceId', async (req, reply) => {
+    counts.requests++;
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : req.query.access_token;
+    if (given !== token) {
+      counts.unauthorized++;
+      return reply.code(401).send(metaError(given ? 'Invalid OAuth access token - Cannot parse access token' : 'An active access token must be used to query information about the current user.', given ? 190 : 2500));
+    }
+    const fields = (req.query.fields ?? 'id').split(',').map((f) => f.trim());
+    const known = new Set(['id', 'name', 'approximate_count_lower_bound', 'approximate_count_upper_bound']);
+    const unknown = fields.filter((f) => !known.has(f));
+    if (unknown.length) return reply.code(400).send(metaError(`(#100) Tried accessing nonexisting field (${unknown[0]}) on node type (CustomAudience)`, 100));
+    const size = audiences.get(req.params.audienceId).size;
+    const answer: Record<string, unknown> = { id: req.params.audienceId };
+    for (const f of fields) {
+      if (f === 'name') answer.name = `Scoreflow audience ${req.params.audienceId}`;
+      // This server knows the exact size and reports it as both bounds; Meta's are a rounded range.
+      if (f === 'approximate_count_lower_bound' || f === 'approximate_count_upper_bound') answer[f] = size;
+    }
+    return reply.code(200).send(answer);
+  });
+
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   return {
     url: `${address}/v21.0`,

@@ -25,6 +25,10 @@
  *   key with the same body answers the first batch's response again without applying it twice
  *   (counted in `duplicateBatches`); the same key with a different body is refused with 422.
  *
+ * Profile fetch (`GET /rest/v1/profiles/thirdPartyId/<id>?client=<client>`): the profile as JSON
+ * (`{ thirdPartyId, pcId, profile: { <attribute>: <value> } }`), or 404 with
+ * `{"status":404,"message":"No profile found for client <client> with third party id=<id>"}`.
+ *
  * Single profile update (`GET|POST /m2/<client>/profile/update?mbox3rdPartyId=<id>&profile.<a>=<v>`):
  * updates existing profiles only (an unknown id is accepted and counted in singleNotFound, as Target
  * creates no profile), 414 for a GET URL over 8 KB, 413 for a POST body over 60 KB.
@@ -87,6 +91,7 @@ export interface TargetServerCounts {
   throttled: number;
   rejected: number;
   duplicateBatches: number;
+  profileFetches: number;
 }
 
 export interface RunningTargetServer {
@@ -137,7 +142,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   let latencyMs = options.latencyMs ?? 0;
   const slow = () => (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : undefined);
 
-  const counts: TargetServerCounts = { batchUpdates: 0, batchStatusPolls: 0, singleUpdates: 0, singleNotFound: 0, throttled: 0, rejected: 0, duplicateBatches: 0 };
+  const counts: TargetServerCounts = { batchUpdates: 0, batchStatusPolls: 0, singleUpdates: 0, singleNotFound: 0, throttled: 0, rejected: 0, duplicateBatches: 0, profileFetches: 0 };
   const profiles = new Map<string, Record<string, string>>();
   const pcProfiles = new Map<string, Record<string, string>>();
   const batches = new Map<string, TargetBatch>();
@@ -358,6 +363,17 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     const params = new URLSearchParams(req.url.split('?')[1] ?? '');
     for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
     return singleUpdate(params, reply);
+  });
+
+  // Profile fetch (docs/destinations/adobe-target.md): JSON, 404 with Target's documented body.
+  app.get<{ Params: { id: string; client?: string }; Querystring: { client?: string } }>('/rest/v1/profiles/thirdPartyId/:id', async (req, reply) => {
+    counts.profileFetches++;
+    if (!authorized(req)) return reply.code(401).send({ status: 401, message: 'Unauthorized' });
+    const client = req.query.client;
+    if (!client) return reply.code(400).send({ status: 400, message: 'client is required' });
+    const profile = profiles.get(req.params.id);
+    if (!profile) return reply.code(404).send({ status: 404, message: `No profile found for client ${client} with third party id=${req.params.id}` });
+    return reply.code(200).send({ thirdPartyId: req.params.id, pcId: [], profile: { ...profile } });
   });
 
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });

@@ -11,7 +11,7 @@
  * port exposes no process internals and a scraper needs no API key.
  */
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { durationMs } from '../../contracts/pipeline-config.ts';
 import { createWebhookAdapter } from '../../activities/destinations/webhook.ts';
@@ -31,7 +31,8 @@ import { createTargetProfileRealtimeAdapter } from '../../activities/online/targ
 import { logger } from '../../activities/observability/logger.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
-import { REALTIME_TASK_QUEUE, isLoopbackHost, temporalAddress } from '../../workers/config.ts';
+import { connectClient } from '../../workers/client.ts';
+import { REALTIME_TASK_QUEUE, isLoopbackHost } from '../../workers/config.ts';
 import { startMetricsServer, type MetricsServer } from '../../workers/metrics.ts';
 import { emit } from '../output.ts';
 import { defaultPipelinePath } from './run.ts';
@@ -140,12 +141,13 @@ export async function startServe(o: ServeOptions, env: Record<string, string | u
     if (o.cartDelay) {
       const url = o.cartWebhookUrl ?? o.webhookUrl;
       if (!url) throw new Error('--cart-delay needs --cart-webhook-url (or --webhook-url) for the abandonment offer');
-      const connection = await Connection.connect({ address: temporalAddress() }).catch((err: Error) => {
-        throw new Error(`cart abandonment needs Temporal at ${temporalAddress()}: ${err.message}. Start it with "scoreflow dev", or drop --cart-delay.`);
+      // Address, namespace, TLS and API key from the Temporal environment configuration (workers/temporal-connection.ts).
+      const temporal = await connectClient(undefined, { identity: `scoreflow-serve@${hostname()}` }).catch((err: Error) => {
+        throw new Error(`cart abandonment needs Temporal: ${err.message} Or drop --cart-delay.`);
       });
-      closers.push(() => connection.close());
+      closers.push(() => temporal.close());
       cartHooks = createCartHooks({
-        client: new Client({ connection }),
+        client: temporal.client,
         taskQueue: REALTIME_TASK_QUEUE,
         delayMs: durationMs(o.cartDelay),
         namespace: o.namespace,

@@ -2,7 +2,8 @@
  * Bench sections of the real-time path.
  *
  * `serve`: the decision API (GET /v1/decisions/:entityId, blob read + contract check + expiry +
- * metrics, behind the circuit breaker) against the floor a Redis-backed route sets: a bare Fastify
+ * metrics, behind the circuit breaker, with an API key checked on every request, as serve runs off
+ * loopback) against the floor a Redis-backed route sets: a bare Fastify
  * route doing one Redis GET of the same keys with the same Redis client settings, measured in the
  * same run on loopback. Each server runs in its own child process; autocannon (50 connections)
  * drives it from this one, alternating the two servers for BENCH_SERVE_ROUNDS rounds (median).
@@ -36,6 +37,9 @@ import { loadScorer } from '../activities/scoring/load-scorer.ts';
 import { createWebhookAdapter } from '../activities/destinations/webhook.ts';
 import { buildDecisionApi } from '../activities/online/decision-api.ts';
 import { loadRulePolicy } from '../activities/online/fallback-policy.ts';
+import { createApiKeyChecker, parseApiKeysEnv } from '../activities/online/api-keys.ts';
+import { createOnlineMetrics } from '../activities/online/online-metrics.ts';
+import { startMetricsServer } from '../workers/metrics.ts';
 import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../activities/online/online-blob.ts';
 import { onlineKeys } from '../activities/online/online-keys.ts';
 import { createOnlineRedis, redisReady, redisUrl } from '../activities/online/redis-connection.ts';
@@ -104,6 +108,7 @@ interface Load {
   paths: string[];
   connections: number;
   durationSeconds: number;
+  headers?: Record<string, string>;
 }
 
 interface LoadResult {
@@ -123,6 +128,7 @@ async function load(l: Load): Promise<LoadResult> {
         url: l.url,
         connections: l.connections,
         duration: l.durationSeconds,
+        headers: l.headers,
         requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: l.paths[i++ % l.paths.length]! }) }],
       },
       (err, res) => (err ? reject(err) : resolve(res)),
@@ -144,7 +150,7 @@ async function load(l: Load): Promise<LoadResult> {
  * whatever earlier responses do. Latency runs from the actual send to the end of the response;
  * `lagP99` is how late the sends were against the schedule (the generator keeping up).
  */
-export async function fixedRateLoad(baseUrl: string, paths: string[], rate: number, seconds: number): Promise<{ sent: number; ok: number; failed: number; achievedRps: number; p50: number; p99: number; lagP99: number }> {
+export async function fixedRateLoad(baseUrl: string, paths: string[], rate: number, seconds: number, headers: Record<string, string> = {}): Promise<{ sent: number; ok: number; failed: number; achievedRps: number; p50: number; p99: number; lagP99: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const u = new URL(baseUrl);
   const total = Math.round(rate * seconds);
@@ -163,7 +169,7 @@ export async function fixedRateLoad(baseUrl: string, paths: string[], rate: numb
     const fire = (i: number) => {
       const sentAt = performance.now();
       lag.push(sentAt - (start + i * interval));
-      const req = httpRequest({ host: u.hostname, port: u.port, path: paths[i % paths.length], agent, method: 'GET' }, (res) => {
+      const req = httpRequest({ host: u.hostname, port: u.port, path: paths[i % paths.length], agent, method: 'GET', headers }, (res) => {
         res.resume();
         res.on('end', () => {
           lat.push(performance.now() - sentAt);
@@ -200,17 +206,21 @@ export async function fixedRateLoad(baseUrl: string, paths: string[], rate: numb
   };
 }
 
-async function startChild(mode: 'api' | 'baseline', ns: string): Promise<{ url: string; child: ChildProcess }> {
+/** The API is measured as production runs it off loopback: every request presents an API key. */
+const BENCH_API_KEY = randomBytes(32).toString('hex');
+const AUTH_HEADERS = { authorization: `Bearer ${BENCH_API_KEY}` };
+
+async function startChild(mode: 'api' | 'baseline', ns: string): Promise<{ url: string; metricsUrl: string | null; child: ChildProcess }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, [CHILD_ENV]: mode, SCOREFLOW_BENCH_NS: ns, LOG_LEVEL: 'silent' },
+    env: { ...process.env, [CHILD_ENV]: mode, SCOREFLOW_BENCH_NS: ns, SCOREFLOW_BENCH_API_KEY: BENCH_API_KEY, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { url: string }).url));
+  const announced = await new Promise<{ url: string; metricsUrl?: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string; metricsUrl?: string }));
     child.once('exit', (code) => reject(new Error(`bench ${mode} server exited with ${code}`)));
   });
-  return { url, child };
+  return { url: announced.url, metricsUrl: announced.metricsUrl ?? null, child };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -226,13 +236,20 @@ async function runChildServer(mode: string, ns: string): Promise<void> {
   const keys = onlineKeys(ns);
   let close: () => Promise<void>;
   let url: string;
+  let metricsUrl: string | undefined;
   if (mode === 'api') {
     const redis = createOnlineRedis(redisUrl());
     await redisReady(redis);
-    const app = buildDecisionApi({ redis, namespace: ns, fallback: loadRulePolicy(), readTimeoutMs: 30 });
+    const metrics = createOnlineMetrics();
+    const auth = createApiKeyChecker(parseApiKeysEnv(process.env.SCOREFLOW_BENCH_API_KEY));
+    const app = buildDecisionApi({ redis, namespace: ns, fallback: loadRulePolicy(), readTimeoutMs: 30, metrics, auth });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
+    // As serve runs it: metrics on a port of their own.
+    const metricsServer = await startMetricsServer(metrics.registry, { port: 0, host: '127.0.0.1' });
+    metricsUrl = metricsServer.url;
     close = async () => {
       await app.close();
+      await metricsServer.close();
       redis.disconnect();
     };
   } else {
@@ -251,7 +268,7 @@ async function runChildServer(mode: string, ns: string): Promise<void> {
       redis.disconnect();
     };
   }
-  process.send?.({ url });
+  process.send?.({ url, metricsUrl });
   process.once('SIGTERM', () => void close().then(() => process.exit(0)));
 }
 
@@ -319,23 +336,23 @@ export async function benchServe(opts: { log?: (l: string) => void; entities?: n
       // Alternate the two servers so both see the same background load; the median of the rounds.
       for (let round = 1; round <= rounds; round++) {
         for (const [mode, url] of [['baseline', base.url], ['api', api.url]] as const) {
-          await load({ url, paths, connections: 50, durationSeconds: 2 }); // warm-up
-          const r = await load({ url, paths, connections: 50, durationSeconds: duration });
+          await load({ url, paths, connections: 50, durationSeconds: 2, headers: AUTH_HEADERS }); // warm-up
+          const r = await load({ url, paths, connections: 50, durationSeconds: duration, headers: AUTH_HEADERS });
           if (r.non2xx > 0 || r.errors > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx answers and ${r.errors} errors; the figures would not be comparable`);
           log(`round ${round} ${mode.padEnd(8)} ${fmt(r.rps)} req/s (${fmt(r.requests)} requests), p50 ${r.p50} ms, p99 ${r.p99} ms`);
           rps[mode].push(r.rps);
         }
       }
       const counts = async () => {
-        const metrics = await (await fetch(`${api.url}/metrics`)).text();
+        const metrics = await (await fetch(api.metricsUrl!)).text();
         const count = (source: string) =>
           [...metrics.matchAll(new RegExp(`scoreflow_decision_requests_total\\{source="${source}"[^}]*\\} (\\d+)`, 'g'))].reduce((sum, m) => sum + Number(m[1]), 0);
         return { model: count('model'), fallback: count('fallback') };
       };
       for (const [mode, url] of [['baseline', base.url], ['api', api.url]] as const) {
         const before = mode === 'api' ? await counts() : undefined;
-        await fixedRateLoad(url, paths, fixedRate, 2); // warm-up at the rate
-        const f = await fixedRateLoad(url, paths, fixedRate, duration);
+        await fixedRateLoad(url, paths, fixedRate, 2, AUTH_HEADERS); // warm-up at the rate
+        const f = await fixedRateLoad(url, paths, fixedRate, duration, AUTH_HEADERS);
         if (f.failed > 0) throw new Error(`${mode}: ${f.failed} of ${f.sent} requests at ${fixedRate} req/s failed`);
         log(`${mode.padEnd(8)} at ${fmt(fixedRate)} req/s (open loop): achieved ${fmt(f.achievedRps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms (generator send lag p99 ${f.lagP99} ms)`);
         fixed[mode] = f;

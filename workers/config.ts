@@ -1,4 +1,6 @@
 /** Where workers and clients meet: Temporal address, namespace, Web UI and the versioned task queue. */
+import { DEFAULT_NAMESPACE, temporalSettings } from './temporal-connection.ts';
+
 export const QUEUE_VERSION = 1;
 export const TASK_QUEUE = process.env.SCOREFLOW_TASK_QUEUE ?? `scoreflow-activation-v${QUEUE_VERSION}`;
 /**
@@ -6,7 +8,17 @@ export const TASK_QUEUE = process.env.SCOREFLOW_TASK_QUEUE ?? `scoreflow-activat
  * served by a worker tuned for many short tasks, so they never wait behind a 10-minute export.
  */
 export const REALTIME_TASK_QUEUE = process.env.SCOREFLOW_REALTIME_TASK_QUEUE ?? `scoreflow-realtime-v${QUEUE_VERSION}`;
-export const TEMPORAL_NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
+/**
+ * The namespace of TEMPORAL_NAMESPACE or the active envconfig profile (temporal-connection.ts).
+ * A broken config file does not fail the import: connecting reports it (temporalSettings throws).
+ */
+export const TEMPORAL_NAMESPACE = ((): string => {
+  try {
+    return temporalSettings().namespace;
+  } catch {
+    return process.env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE;
+  }
+})();
 
 export const DEFAULT_TEMPORAL_PORT = 7233;
 export const DEFAULT_TEMPORAL_ADDRESS = `127.0.0.1:${DEFAULT_TEMPORAL_PORT}`;
@@ -15,8 +27,10 @@ export const WEB_UI_PORT_OFFSET = 1000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** TEMPORAL_ADDRESS, else the active envconfig profile's address, else 127.0.0.1:7233. */
 export function temporalAddress(env: Env = process.env): string {
-  return env.TEMPORAL_ADDRESS || DEFAULT_TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_ADDRESS) return env.TEMPORAL_ADDRESS;
+  return temporalSettings(env).address;
 }
 
 export interface HostPort {

@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
 import { closeActivityRedis } from '../activities/online/online-store.ts';
 import { closePools } from '../activities/store/db.ts';
-import { REALTIME_TASK_QUEUE, TASK_QUEUE, TEMPORAL_NAMESPACE, temporalAddress } from './config.ts';
+import { REALTIME_TASK_QUEUE, TASK_QUEUE } from './config.ts';
+import { temporalSettings } from './temporal-connection.ts';
 import { activityBoundaryInterceptor } from './activity-boundary.ts';
 import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
 
@@ -33,12 +34,14 @@ export interface StartWorkerOptions {
 /** `metrics` is the /metrics server (null when off); it never keeps the process alive, close it after the worker. */
 export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection; metrics: MetricsServer | null }> {
   const port = opts.metricsPort !== undefined ? opts.metricsPort : metricsPort(); // a bad METRICS_PORT fails before connecting
-  const connection = await NativeConnection.connect({ address: opts.address ?? temporalAddress() });
+  // Address, namespace, TLS, API key and profile from the Temporal environment configuration.
+  const settings = temporalSettings();
+  const connection = await NativeConnection.connect({ ...settings.connection, address: opts.address ?? settings.address });
   const bundlePath = opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE;
   const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection,
-    namespace: TEMPORAL_NAMESPACE,
+    namespace: settings.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowBundle: await workflowBundle(bundlePath),
     activities,
@@ -60,7 +63,7 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
 export async function createRealtimeWorker(connection: NativeConnection, opts: { realtimeTaskQueue?: string; workflowBundlePath?: string } = {}): Promise<Worker> {
   return Worker.create({
     connection,
-    namespace: TEMPORAL_NAMESPACE,
+    namespace: temporalSettings().namespace,
     taskQueue: opts.realtimeTaskQueue ?? REALTIME_TASK_QUEUE,
     workflowBundle: await workflowBundle(opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE),
     activities,

@@ -26,6 +26,7 @@ import {
   log,
   ParentClosePolicy,
   patched,
+  currentUpdateInfo,
   proxyActivities,
   setHandler,
   startChild,
@@ -74,6 +75,8 @@ export const EXPIRE_ON_NO_DATA_PATCH = 'expire-on-no-data';
 export const PIPELINE_DELIVERIES_PATCH = 'pipeline-deliveries';
 /** Marks executions that run the optional verify stage (round-trip read-back) after exports. */
 export const VERIFY_AFTER_EXPORT_PATCH = 'verify-after-export';
+/** Operator actions carry the history event they came in (signal ordinal or update id), so the audit records the sender's client identity. */
+export const AUDIT_IDENTITY_PATCH = 'access-audit-identity';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -113,6 +116,9 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
   const runId = info.workflowId;
   const state = new RunState(runId, 'unknown', () => new Date().toISOString());
 
+  // Runs from before AUDIT_IDENTITY_PATCH audit without the origin of each action (no identity).
+  const tagOrigin = patched(AUDIT_IDENTITY_PATCH);
+  const signalsSeen: Partial<Record<string, number>> = {};
   for (const [action, signal] of [
     ['pause', pauseSignal],
     ['resume', resumeSignal],
@@ -120,7 +126,15 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
     ['abort', abortSignal],
     ['rollback', rollbackSignal],
   ] as const) {
-    setHandler(signal, (p: unknown) => state.onSignal(action, p), { description: SIGNAL_DESCRIPTIONS[action] });
+    setHandler(
+      signal,
+      (p: unknown) => {
+        // Every delivery counts, refused ones too: the n-th call is the n-th Signaled event of that name.
+        const ordinal = (signalsSeen[signal.name] = (signalsSeen[signal.name] ?? 0) + 1);
+        state.onSignal(action, p, tagOrigin ? { kind: 'signal', name: signal.name, ordinal } : undefined);
+      },
+      { description: SIGNAL_DESCRIPTIONS[action] },
+    );
   }
   for (const [action, update] of [
     ['pause', pauseUpdate],
@@ -129,7 +143,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
     ['abort', abortUpdate],
     ['rollback', rollbackUpdate],
   ] as const) {
-    setHandler(update, (p: unknown) => state.onUpdate(action, p), {
+    setHandler(update, (p: unknown) => state.onUpdate(action, p, tagOrigin ? { kind: 'update', updateId: currentUpdateInfo()!.id } : undefined), {
       validator: (p: unknown) => state.validate(action, p),
       description: UPDATE_DESCRIPTIONS[`${action}Update`],
     });

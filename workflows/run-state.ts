@@ -24,6 +24,22 @@ export type Checked = { ok: true; value: OperatorAction | RollbackPayload } | { 
 
 type Awaiting = NonNullable<RunStatusView['awaiting']>;
 
+/**
+ * Which history event carried an operator action, so the audit activity can read the sender's
+ * Temporal client identity from it (workflow code cannot see identities): the n-th
+ * WorkflowExecutionSignaled of that signal name in this run, or the update accepted with that id.
+ */
+export type AuditOrigin = { kind: 'signal'; name: string; ordinal: number } | { kind: 'update'; updateId: string };
+
+export interface UnauditedAction {
+  action: string;
+  operator: string;
+  reason: string;
+  payload: unknown;
+  key: string;
+  via?: AuditOrigin;
+}
+
 export class RunState {
   view: RunStatusView;
   pauseRequested = false;
@@ -33,7 +49,7 @@ export class RunState {
   /** True while a completed cycle stays open for its rollback window. */
   acceptingRollback = false;
   /** Operator actions not yet written to the audit table (drained by the workflow through an activity). */
-  unaudited: { action: string; operator: string; reason: string; payload: unknown; key: string }[] = [];
+  unaudited: UnauditedAction[] = [];
   private seq = 0;
 
   constructor(runId: string, pipeline: string, private readonly now: () => string) {
@@ -133,7 +149,7 @@ export class RunState {
   }
 
   /** Applies a checked action; returns the answer an update gives. */
-  apply(action: OperatorActionName, value: OperatorAction | RollbackPayload): OperatorAnswer {
+  apply(action: OperatorActionName, value: OperatorAction | RollbackPayload, via?: AuditOrigin): OperatorAnswer {
     const { operator, reason } = value;
     let detail: string;
     switch (action) {
@@ -167,14 +183,14 @@ export class RunState {
         break;
       }
     }
-    this.record(action, operator, reason, value);
+    this.record(action, operator, reason, value, via);
     return { accepted: true, action, runId: this.view.runId, status: this.view.status, stage: this.view.stage, detail };
   }
 
   /** A signal: checked, then applied or listed as rejected. */
-  onSignal(action: OperatorActionName, payload: unknown): void {
+  onSignal(action: OperatorActionName, payload: unknown, via?: AuditOrigin): void {
     const c = this.check(action, payload);
-    if (c.ok) this.apply(action, c.value);
+    if (c.ok) this.apply(action, c.value, via);
     else this.rejectSignal(action, c.error);
   }
 
@@ -185,19 +201,19 @@ export class RunState {
   }
 
   /** An update handler, after its validator passed. */
-  onUpdate(action: OperatorActionName, payload: unknown): OperatorAnswer {
+  onUpdate(action: OperatorActionName, payload: unknown, via?: AuditOrigin): OperatorAnswer {
     const c = this.check(action, payload);
     if (!c.ok) throw new Error(c.error); // the state changed between validator and handler
-    return this.apply(action, c.value);
+    return this.apply(action, c.value, via);
   }
 
   rejectSignal(signal: string, error: string): void {
     this.view.rejectedSignals.push({ signal, error, at: this.now() });
   }
 
-  private record(action: string, operator: string, reason: string, payload: unknown): void {
+  private record(action: string, operator: string, reason: string, payload: unknown, via?: AuditOrigin): void {
     this.view.operatorActions.push({ action, operator, reason, at: this.now() });
-    this.unaudited.push({ action, operator, reason, payload, key: `${this.view.runId}:${action}:${++this.seq}` });
+    this.unaudited.push({ action, operator, reason, payload, key: `${this.view.runId}:${action}:${++this.seq}`, ...(via ? { via } : {}) });
   }
 
   setGate(status: 'pass' | 'warn' | 'fail', results: GateResultView[]): void {

@@ -12,6 +12,8 @@ export const REDACTED_KEYS = [
   'email', 'phone', 'first_name', 'last_name', 'firstName', 'lastName', 'fn', 'ln', 'zip', 'ip',
   'visitor_id', 'visitorId', 'entity_id', 'entityId', 'customer_id', 'customerId', 'mcvisid', 'ecid',
   'identifier', 'identifiers', 'user_agent', 'raw', 'record', 'payload', 'mbox3rdPartyId', 'thirdPartyId',
+  // Credentials: an Authorization header (e.g. req.headers.authorization) and API keys.
+  'authorization', 'apiKey', 'apiKeys', 'api_key',
 ];
 
 export function redactPaths(keys = REDACTED_KEYS): string[] {

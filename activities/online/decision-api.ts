@@ -4,8 +4,14 @@
  *
  *   GET  /v1/decisions/:entityId?destination=target   the decision, `source: "model" | "fallback"`
  *   POST /v1/events                                    XDM ExperienceEvents (one, an array, or {events})
- *   GET  /healthz  liveness · GET /readyz  Redis reachable and breaker not open · GET /metrics
+ *   GET  /healthz  liveness · GET /readyz  Redis reachable and breaker not open
  *   GET  /openapi.json
+ *
+ * Access (see api-keys.ts): with an ApiKeyChecker, every /v1/* route needs "Authorization: Bearer
+ * <key>" holding the route's scope (decisions:read, events:write): 401 without a valid key, 403
+ * without the scope. Bodies must be application/json (415 otherwise): a text/plain POST is a CORS
+ * "simple request" any web page could send cross-site, so it is refused, not parsed. Prometheus
+ * metrics are not served here but on a port of their own (cli/commands/serve.ts).
  *
  * A decision that is missing, past its expires_at (checked here, whatever the key's TTL), unreadable
  * (bad JSON or off-contract), or that Redis cannot give (down, slower than the read deadline, or the
@@ -15,7 +21,7 @@
  * request; it half-opens after `resetTimeoutMs` to probe and closes when Redis answers again.
  * Validated blobs are memoised by their exact bytes (BlobReadCache), so a hot entity costs one GET.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import CircuitBreaker from 'opossum';
@@ -23,6 +29,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ONLINE_DECISION_CONTRACT_VERSION } from '../../contracts/online-decision.ts';
 import { parseEventBatch, XDM_EVENT_TYPES } from '../../contracts/xdm-experience-event.ts';
+import type { ApiKeyChecker, ApiScope } from './api-keys.ts';
 import { createEventIngest, type EventIngestOptions } from './event-ingest.ts';
 import type { FallbackPolicy, FallbackReason } from './fallback-policy.ts';
 import { BlobReadCache, DEFAULT_ONLINE_ROUTES, isExpired, type BlobRead } from './online-blob.ts';
@@ -63,9 +70,14 @@ export interface DecisionApiOptions {
   /** Validated blobs memoised by their exact bytes (default 10,000 entries; 0 disables). */
   blobCacheSize?: number;
   metrics?: OnlineMetrics;
+  /** API keys; when given, /v1/* routes need a bearer key with their scope. Without it they are open (loopback use). */
+  auth?: ApiKeyChecker;
   log?: Logger;
   now?: () => number;
 }
+
+/** The OpenAPI security scheme every /v1/* route names when keys are configured. */
+export const BEARER_SCHEME = 'bearerAuth';
 
 export interface DecisionAnswer {
   entity_id: string;
@@ -234,19 +246,11 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
   const ingest = opts.ingest ? createEventIngest({ ...opts.ingest, redis, keys, metrics, log, now }) : undefined;
 
   const app = Fastify({ logger: false, bodyLimit, return503OnClosing: true });
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
-    // The Web SDK's sendBeacon posts JSON as text/plain.
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      const err = new Error('the body is not JSON') as FastifyError;
-      err.statusCode = 400;
-      err.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
-      done(err, undefined);
-    }
-  });
+  const auth = opts.auth;
+  // Fastify parses text/plain by default; only application/json is accepted (see the module comment).
+  app.removeContentTypeParser('text/plain');
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: 'body_too_large', path: '(body)', message: `the body is over ${bodyLimit} bytes; send fewer events per request (at most ${maxEvents})` });
     }
@@ -254,7 +258,12 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
       return reply.code(400).send({ error: 'invalid_json', path: '(body)', message: 'the body is not valid JSON' });
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({ error: 'unsupported_media_type', path: '(headers).content-type', message: 'send application/json (or text/plain holding JSON)' });
+      const got = req.headers['content-type'];
+      return reply.code(415).send({
+        error: 'unsupported_media_type',
+        path: '(headers).content-type',
+        message: `the body must be sent as Content-Type: application/json (got ${got ? JSON.stringify(got.slice(0, 100)) : 'no Content-Type'}); text/plain and form bodies are refused so no web page can post events cross-site`,
+      });
     }
     if (err.validation) return reply.code(400).send({ error: 'invalid_request', path: String(err.validationContext ?? '(request)'), message: err.message });
     log?.error({ error: err.message }, 'decision API error');
@@ -277,10 +286,42 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
           'Decisions are derived from the canonical activation record (contract activation_record) and follow the online_decision contract.',
       },
       tags: [{ name: 'decisions' }, { name: 'events' }, { name: 'operations' }],
+      components: {
+        securitySchemes: {
+          [BEARER_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: `An API key of this server (SCOREFLOW_API_KEYS or --api-keys-file) as "Authorization: Bearer <key>". Scopes: decisions:read (GET /v1/decisions), events:write (POST /v1/events).${auth ? '' : ' This server runs without keys (loopback only), so no route requires one.'}`,
+          },
+        },
+      },
     },
   });
   // The same document, browsable: Swagger UI at /docs, with its assets served locally (no CDN).
   void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: false } });
+
+  /** Route options of a /v1 route needing `scope`: the check, and its OpenAPI description. */
+  const secured = (scope: ApiScope) =>
+    auth
+      ? {
+          security: [{ [BEARER_SCHEME]: [] }],
+          responses: { 401: { ...errorSchema, description: 'No valid API key (see WWW-Authenticate)' }, 403: { ...errorSchema, description: `The key lacks scope ${scope}` } },
+          onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+            const r = auth.check(req.headers.authorization, scope);
+            if (r.ok) return;
+            metrics.authFailures.inc({ reason: r.error });
+            const challenge =
+              r.status === 403
+                ? `Bearer realm="scoreflow", error="insufficient_scope", scope="${scope}"`
+                : r.error === 'missing_credentials'
+                  ? 'Bearer realm="scoreflow"'
+                  : `Bearer realm="scoreflow", error="invalid_token"`;
+            // Never the header or the key: only why it was refused.
+            log?.warn({ route: req.routeOptions.url, reason: r.error }, 'decision API request refused');
+            return reply.code(r.status).header('www-authenticate', challenge).send({ error: r.error, path: '(headers).authorization', message: r.message });
+          },
+        }
+      : { security: undefined, responses: {}, onRequest: undefined };
 
   const fallbackFeatures = async (entityId: string | null): Promise<Record<string, number | null>> => {
     if (!entityId || breaker.opened) return {};
@@ -320,12 +361,17 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
     return reply.send(answer);
   }
 
+  const decisionsAccess = secured('decisions:read');
+  const eventsAccess = secured('events:write');
+
   void app.register(async (api) => {
     api.get<{ Params: { entityId: string }; Querystring: { destination?: string } }>(
       '/v1/decisions/:entityId',
       {
         attachValidation: true,
+        onRequest: decisionsAccess.onRequest,
         schema: {
+          security: decisionsAccess.security,
           tags: ['decisions'],
           summary: "An entity's current decision for one destination",
           description:
@@ -333,7 +379,7 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
             '(source "fallback", with fallback_reason). A fallback decision never activates. Dependency failures never give a 5xx.',
           params: { type: 'object', properties: { entityId: { type: 'string', pattern: ENTITY_PATTERN.source, description: ENTITY_ID_HELP } }, required: ['entityId'] },
           querystring: { type: 'object', properties: { destination: { type: 'string', enum: [...destinations], description: `Default ${defaultDestination}.` } } },
-          response: { 200: decisionSchema, 400: errorSchema },
+          response: { 200: decisionSchema, 400: errorSchema, ...decisionsAccess.responses },
         },
       },
       async (req, reply) => {
@@ -389,13 +435,16 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
         '/v1/events',
         {
           bodyLimit,
+          onRequest: eventsAccess.onRequest,
           schema: {
+            security: eventsAccess.security,
             tags: ['events'],
             summary: 'Ingest XDM ExperienceEvents',
             description:
               `One event, an array, or {"events":[...]}; at most ${maxEvents} events and ${bodyLimit} bytes. The whole batch is validated first ` +
               `(identityMap.ECID[0].id 38 digits, RFC 3339 timestamp not in the future beyond ${maxSkewMs} ms, eventType one of ${XDM_EVENT_TYPES.join(', ')}); ` +
-              'any problem refuses the batch with 400 and the field path, and nothing is applied. Events are deduplicated by _id.',
+              'any problem refuses the batch with 400 and the field path, and nothing is applied. Events are deduplicated by _id. ' +
+              'The body must be Content-Type: application/json (415 otherwise).',
             body: {},
             response: {
               200: {
@@ -416,7 +465,9 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
               },
               400: errorSchema,
               413: errorSchema,
+              415: errorSchema,
               503: errorSchema,
+              ...eventsAccess.responses,
             },
           },
         },
@@ -457,11 +508,6 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
       const state = breakerState();
       const ready = reachable && state !== 'open';
       return reply.code(ready ? 200 : 503).send({ ready, redis: reachable ? 'reachable' : 'unreachable', breaker: state });
-    });
-
-    api.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
-      setBreakerGauge();
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
 
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -15,6 +15,7 @@ export interface OnlineMetrics {
   realtimePublishes: Counter<'destination' | 'outcome'>;
   eventToPublish: Histogram<'destination'>;
   quarantined: Counter<'boundary'>;
+  authFailures: Counter<'reason'>;
 }
 
 export function createOnlineMetrics(opts: { defaultMetrics?: boolean } = {}): OnlineMetrics {
@@ -63,6 +64,12 @@ export function createOnlineMetrics(opts: { defaultMetrics?: boolean } = {}): On
       name: 'scoreflow_online_quarantined_total',
       help: 'Online blobs refused by the online_decision contract, by boundary (online: publish; read: the API).',
       labelNames: ['boundary'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'scoreflow_api_auth_failures_total',
+      help: 'Requests to /v1/* refused for their API key, by reason (missing_credentials, invalid_authorization, invalid_api_key, insufficient_scope).',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { Duration, durationMs } from '../../contracts/pipeline-config.ts';
 import { emit } from '../output.ts';
 import { connectClient } from '../../workers/client.ts';
+import { configuredOperator } from '../../workers/temporal-connection.ts';
 import { TEMPORAL_NAMESPACE, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 import { abortUpdate, approveUpdate, OperatorAction, pauseUpdate, resumeUpdate, type OperatorActionName, type OperatorAnswer } from '../../workflows/messages.ts';
 import { RunStatusKey } from '../../workflows/search-attributes.ts';
@@ -39,13 +40,7 @@ export const DEFAULT_ANSWER_TIMEOUT = '30s';
 
 /** `$SCOREFLOW_OPERATOR`, else the OS user name ('' when the OS has none: the run then refuses, asking who acts). */
 export function defaultOperator(): string {
-  const fromEnv = process.env.SCOREFLOW_OPERATOR?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
-  }
+  return configuredOperator(process.env, () => userInfo().username);
 }
 
 /** A flag's duration in ms, or an InputError naming the flag and the expected form. */

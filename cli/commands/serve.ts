@@ -3,13 +3,20 @@
  * Real-time destinations are enabled by their options (or environment variables): a Standard
  * Webhooks endpoint, a NATS JetStream subject, Adobe Target single profile update. Cart abandonment
  * is enabled by --cart-delay and needs a Scoreflow worker on the Temporal task queue.
+ *
+ * Access: it listens on 127.0.0.1 unless --host says otherwise, and refuses a non-loopback host
+ * unless API keys are configured (SCOREFLOW_API_KEYS and/or --api-keys-file; format in
+ * activities/online/api-keys.ts), which every /v1/* request must then present as a bearer token.
+ * Prometheus metrics are on a port of their own (--metrics-port, loopback by default), so the API
+ * port exposes no process internals and a scraper needs no API key.
  */
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { durationMs } from '../../contracts/pipeline-config.ts';
 import { createWebhookAdapter } from '../../activities/destinations/webhook.ts';
 import { createNatsJetStreamAdapter } from '../../activities/destinations/nats-jetstream.ts';
+import { API_KEYS_ENV, createApiKeyChecker, loadApiKeys } from '../../activities/online/api-keys.ts';
 import { createCartHooks } from '../../activities/online/cart-hooks.ts';
 import { buildDecisionApi } from '../../activities/online/decision-api.ts';
 import type { EcidMapping } from '../../activities/online/event-ingest.ts';
@@ -24,13 +31,20 @@ import { createTargetProfileRealtimeAdapter } from '../../activities/online/targ
 import { logger } from '../../activities/observability/logger.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
-import { REALTIME_TASK_QUEUE, temporalAddress } from '../../workers/config.ts';
+import { connectClient } from '../../workers/client.ts';
+import { REALTIME_TASK_QUEUE, isLoopbackHost } from '../../workers/config.ts';
+import { startMetricsServer, type MetricsServer } from '../../workers/metrics.ts';
 import { emit } from '../output.ts';
 import { defaultPipelinePath } from './run.ts';
 
 export interface ServeOptions {
   port?: string;
   host: string;
+  /** API keys file (one key per line, optional scopes); adds to SCOREFLOW_API_KEYS. */
+  apiKeysFile?: string;
+  /** Port of GET /metrics: a number, 0 for any free port, or "off". */
+  metricsPort: string;
+  metricsHost: string;
   pipeline: string;
   redis: string;
   namespace: string;
@@ -55,6 +69,10 @@ export interface ServeOptions {
 export interface RunningServe {
   app: FastifyInstance;
   url: string;
+  /** The /metrics URL, or null when --metrics-port off. */
+  metricsUrl: string | null;
+  /** How many API keys guard /v1/* (0: open, loopback only). */
+  apiKeys: number;
   scorer: { modelId: string; version: string; source: string };
   destinations: string[];
   cartAbandonment: boolean;
@@ -69,9 +87,29 @@ export function servePort(opt: string | undefined, env: Record<string, string | 
   return n;
 }
 
-export async function startServe(o: ServeOptions): Promise<RunningServe> {
+/** Serve's --metrics-port: a port, 0 for any free one, or null for "off". */
+export function serveMetricsPort(raw: string): number | null {
+  if (raw.trim().toLowerCase() === 'off') return null;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`--metrics-port "${raw}" is not a TCP port (0–65535, 0 = any free port) or "off"`);
+  return n;
+}
+
+export const DEFAULT_SERVE_METRICS_PORT = 9465; // beside the worker's 9464, so both run on one host
+
+export async function startServe(o: ServeOptions, env: Record<string, string | undefined> = process.env): Promise<RunningServe> {
   const log = logger().child({ component: 'decision-api' });
-  const port = servePort(o.port);
+  const port = servePort(o.port, env);
+  const metricsPort = serveMetricsPort(o.metricsPort ?? String(DEFAULT_SERVE_METRICS_PORT));
+  // Keys and host are checked before anything connects, so a refusal leaves nothing behind.
+  const keys = loadApiKeys({ env, file: o.apiKeysFile });
+  if (keys.length === 0 && !isLoopbackHost(o.host)) {
+    throw new Error(
+      `refusing to serve on ${o.host} without API keys: anyone who can reach it could read decisions and post events. ` +
+        `Set ${API_KEYS_ENV} (comma-separated keys, e.g. from "openssl rand -hex 32") or pass --api-keys-file <file>, or listen on loopback (drop --host; the default is 127.0.0.1).`,
+    );
+  }
+  const auth = keys.length > 0 ? createApiKeyChecker(keys) : undefined;
   const mapping = o.ecidMapping as EcidMapping;
   if (mapping !== 'explicit' && mapping !== 'explicit-then-halves') throw new Error(`--ecid-mapping must be explicit or explicit-then-halves, not "${o.ecidMapping}"`);
   const cfg = loadPipelineConfig(o.pipeline);
@@ -103,12 +141,13 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     if (o.cartDelay) {
       const url = o.cartWebhookUrl ?? o.webhookUrl;
       if (!url) throw new Error('--cart-delay needs --cart-webhook-url (or --webhook-url) for the abandonment offer');
-      const connection = await Connection.connect({ address: temporalAddress() }).catch((err: Error) => {
-        throw new Error(`cart abandonment needs Temporal at ${temporalAddress()}: ${err.message}. Start it with "scoreflow dev", or drop --cart-delay.`);
+      // Address, namespace, TLS and API key from the Temporal environment configuration (workers/temporal-connection.ts).
+      const temporal = await connectClient(undefined, { identity: `scoreflow-serve@${hostname()}` }).catch((err: Error) => {
+        throw new Error(`cart abandonment needs Temporal: ${err.message} Or drop --cart-delay.`);
       });
-      closers.push(() => connection.close());
+      closers.push(() => temporal.close());
       cartHooks = createCartHooks({
-        client: new Client({ connection }),
+        client: temporal.client,
         taskQueue: REALTIME_TASK_QUEUE,
         delayMs: durationMs(o.cartDelay),
         namespace: o.namespace,
@@ -130,11 +169,29 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
 
   const readTimeoutMs = Number(o.readTimeoutMs);
   if (!Number.isInteger(readTimeoutMs) || readTimeoutMs <= 0) throw new Error(`--read-timeout-ms must be a positive integer, not "${o.readTimeoutMs}"`);
-  const app = buildDecisionApi({ redis, namespace: o.namespace, fallback, ingest, readTimeoutMs, metrics: createOnlineMetrics({ defaultMetrics: true }), log });
-  const address = await app.listen({ port, host: o.host });
+  const metrics = createOnlineMetrics({ defaultMetrics: true });
+  const app = buildDecisionApi({ redis, namespace: o.namespace, fallback, ingest, readTimeoutMs, metrics, auth, log });
+  let metricsServer: MetricsServer | null = null;
+  try {
+    if (metricsPort !== null) {
+      metricsServer = await startMetricsServer(metrics.registry, { port: metricsPort, host: o.metricsHost }).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`cannot serve metrics on ${o.metricsHost}:${metricsPort} (${err.code ?? err.message}); pass --metrics-port N (0 = any free port) or --metrics-port off`);
+      });
+      closers.push(() => metricsServer!.close());
+    }
+    await app.listen({ port, host: o.host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+  const address = listenUrl(app);
+  log.info({ url: address, metrics: metricsServer?.url ?? null, keyCount: keys.length, keySources: keys.map((k) => k.source) }, 'decision API listening');
   return {
     app,
     url: address,
+    metricsUrl: metricsServer?.url ?? null,
+    apiKeys: keys.length,
     scorer: scorerInfo,
     destinations: destinations.map((d) => d.name),
     cartAbandonment: cart,
@@ -145,12 +202,23 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   };
 }
 
+/** The URL the server answers on, from its bound address (Fastify's listen() may name another interface first). */
+function listenUrl(app: FastifyInstance): string {
+  const a = app.server.address();
+  if (!a || typeof a === 'string') throw new Error('the decision API is not listening on TCP');
+  const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('Run the decision API (GET /v1/decisions/:entityId) and XDM event ingest (POST /v1/events) on the Redis online store.')
     .option('--port <n>', 'port to listen on (default: PORT, else 8080)')
-    .option('--host <address>', 'address to listen on', process.env.HOST ?? '0.0.0.0')
+    .option('--host <address>', 'address to listen on; a non-loopback one needs API keys', '127.0.0.1')
+    .option('--api-keys-file <file>', `API keys, one per line: "<key> [decisions:read,events:write]" (no scopes = all); adds to ${API_KEYS_ENV}`)
+    .option('--metrics-port <n>', 'port of GET /metrics (Prometheus), 0 = any free port, off = none', String(DEFAULT_SERVE_METRICS_PORT))
+    .option('--metrics-host <address>', 'address of the metrics port (unauthenticated: keep it on loopback or a private network)', '127.0.0.1')
     .option('--pipeline <file>', 'pipeline config: decision rules and the champion model', defaultPipelinePath())
     .option('--redis <url>', 'the online store (REDIS_URL)', redisUrl())
     .option('--namespace <ns>', 'online store key namespace', DEFAULT_ONLINE_NAMESPACE)
@@ -172,9 +240,10 @@ export function registerServeCommand(program: Command): void {
     .option('--json', 'print one JSON object once listening')
     .action(async (o: ServeOptions) => {
       const s = await startServe(o);
-      emit(o, { url: s.url, model: s.scorer, destinations: s.destinations, cartAbandonment: s.cartAbandonment }, () =>
+      emit(o, { url: s.url, metricsUrl: s.metricsUrl, apiKeys: s.apiKeys, model: s.scorer, destinations: s.destinations, cartAbandonment: s.cartAbandonment }, () =>
         [
-          `Decision API on ${s.url} (OpenAPI: ${s.url}/openapi.json, metrics: ${s.url}/metrics)`,
+          `Decision API on ${s.url} (OpenAPI: ${s.url}/openapi.json, metrics: ${s.metricsUrl ?? 'off'})`,
+          s.apiKeys > 0 ? `  access: /v1/* needs "Authorization: Bearer <key>" (${s.apiKeys} key${s.apiKeys === 1 ? '' : 's'} configured)` : `  access: open, loopback only (set ${API_KEYS_ENV} or --api-keys-file to require keys)`,
           o.events ? `  events: re-scoring with ${s.scorer.modelId}@${s.scorer.version} (${s.scorer.source}); real-time destinations: ${s.destinations.join(', ') || 'none'}; cart abandonment: ${s.cartAbandonment ? 'on' : 'off'}` : '  events: off',
           '  Ctrl-C stops it.',
         ].join('\n'),

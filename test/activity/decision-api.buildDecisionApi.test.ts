@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { buildDecisionApi } from '../../activities/online/decision-api.ts';
 import { loadRulePolicy } from '../../activities/online/fallback-policy.ts';
+import { createOnlineMetrics } from '../../activities/online/online-metrics.ts';
 import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../../activities/online/online-blob.ts';
 import { onlineKeys } from '../../activities/online/online-keys.ts';
 import { createOnlineRedis, redisReady } from '../../activities/online/redis-connection.ts';
@@ -18,6 +19,7 @@ async function putBlob(redis: Redis, ns: string, e: string, opts: { probability?
 
 describe('buildDecisionApi on the shared Redis', () => {
   const ns = uid('h7api');
+  const metrics = createOnlineMetrics();
   let redis: Redis;
   let writer: Redis;
   let app: ReturnType<typeof buildDecisionApi>;
@@ -26,7 +28,7 @@ describe('buildDecisionApi on the shared Redis', () => {
     redis = createOnlineRedis('redis://127.0.0.1:6379');
     writer = createOnlineRedis('redis://127.0.0.1:6379', { offlineQueue: true, commandTimeoutMs: 2000 });
     await Promise.all([redisReady(redis), redisReady(writer)]);
-    app = buildDecisionApi({ redis, namespace: ns, fallback });
+    app = buildDecisionApi({ redis, namespace: ns, fallback, metrics });
     await app.ready();
   });
   afterAll(async () => {
@@ -115,20 +117,22 @@ describe('buildDecisionApi on the shared Redis', () => {
     expect(dest.json()).toMatchObject({ error: 'unknown_destination', path: 'query.destination' });
   });
 
-  it('serves OpenAPI, liveness, readiness and metrics', async () => {
+  it('serves OpenAPI, liveness and readiness, and counts into its metrics (served on their own port by serve)', async () => {
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(spec.openapi).toBe('3.1.0');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/decisions/{entityId}', '/healthz', '/readyz', '/metrics']));
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/decisions/{entityId}', '/healthz', '/readyz']));
+    expect(spec.paths['/metrics']).toBeUndefined();
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
     expect(spec.paths['/v1/decisions/{entityId}'].get.responses['200']).toBeDefined();
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ ready: true, redis: 'reachable', breaker: 'closed' });
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/scoreflow_decision_requests_total\{source="model",reason=""\} [1-9]/);
-    expect(metrics).toMatch(/scoreflow_decision_requests_total\{source="fallback",reason="expired"\} 1/);
-    expect(metrics).toContain('scoreflow_decision_latency_seconds_bucket');
-    expect(metrics).toMatch(/scoreflow_redis_breaker_state 0/);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/scoreflow_decision_requests_total\{source="model",reason=""\} [1-9]/);
+    expect(text).toMatch(/scoreflow_decision_requests_total\{source="fallback",reason="expired"\} 1/);
+    expect(text).toContain('scoreflow_decision_latency_seconds_bucket');
+    expect(text).toMatch(/scoreflow_redis_breaker_state 0/);
   });
 });
 
@@ -137,12 +141,13 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
   let redis: Redis;
   let app: ReturnType<typeof buildDecisionApi>;
   const ns = uid('h7out');
+  const metrics = createOnlineMetrics();
 
   beforeAll(async () => {
     priv = await startPrivateRedis();
     redis = createOnlineRedis(priv.url);
     await redisReady(redis);
-    app = buildDecisionApi({ redis, namespace: ns, fallback, breaker: { resetTimeoutMs: 300, volumeThreshold: 3, consecutiveFailures: 3, consecutiveSpanMs: 50 } });
+    app = buildDecisionApi({ redis, namespace: ns, fallback, metrics, breaker: { resetTimeoutMs: 300, volumeThreshold: 3, consecutiveFailures: 3, consecutiveSpanMs: 50 } });
     await app.ready();
   });
   afterAll(async () => {
@@ -168,7 +173,7 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ ready: false, redis: 'unreachable', breaker: 'open' });
-    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/scoreflow_redis_breaker_state 2/);
+    expect(await metrics.registry.metrics()).toMatch(/scoreflow_redis_breaker_state 2/);
 
     await priv.start();
     await redisReady(writer, 5_000);

@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { buildDecisionApi } from '../../activities/online/decision-api.ts';
 import { loadRulePolicy } from '../../activities/online/fallback-policy.ts';
+import { createOnlineMetrics } from '../../activities/online/online-metrics.ts';
 import { DEFAULT_ONLINE_ROUTES } from '../../activities/online/online-blob.ts';
 import { onlineKeys } from '../../activities/online/online-keys.ts';
 import { publishOnlineActivity } from '../../activities/online/online-store.ts';
@@ -34,6 +35,8 @@ const visitors = {
   malformed: { entity: entityId(), ecid: ecid() },
   stale: { entity: entityId(), ecid: ecid() },
 };
+
+const metrics = createOnlineMetrics();
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   return app.inject({ method: 'POST', url: '/v1/events', payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
@@ -85,6 +88,7 @@ beforeAll(async () => {
   const apiRedis = createOnlineRedis('redis://127.0.0.1:6379', { commandTimeoutMs: 200 });
   await redisReady(apiRedis);
   app = buildDecisionApi({
+    metrics,
     redis: apiRedis,
     namespace: ns,
     fallback: loadRulePolicy(),
@@ -191,7 +195,7 @@ describe('POST /v1/events', () => {
   it('an unmapped ECID changes nothing and is counted', async () => {
     const res = await post(xdmEvent({ ecid: ecid() }));
     expect(res.json()).toMatchObject({ applied: 0, unmapped: 1 });
-    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/scoreflow_events_total\{outcome="unmapped"\} 1/);
+    expect(await metrics.registry.metrics()).toMatch(/scoreflow_events_total\{outcome="unmapped"\} 1/);
   });
 
   it('malformed events are refused with 4xx and the field path, and nothing of the batch is applied', async () => {
@@ -220,9 +224,25 @@ describe('POST /v1/events', () => {
     expect(alone.json()).toMatchObject({ applied: 1, duplicates: 0 });
   });
 
-  it('accepts text/plain JSON as the Web SDK beacon sends it', async () => {
-    const res = await post(JSON.stringify(xdmEvent({ ecid: ecid(), eventType: 'web.webpagedetails.pageViews' })), { 'content-type': 'text/plain' });
-    expect(res.statusCode).toBe(200);
-    expect(res.json().unmapped).toBe(1);
+  it('refuses bodies that are not application/json with 415, naming the header, and applies nothing', async () => {
+    const v = visitors.malformed;
+    const before = await entityState(v.entity);
+    const requests = receiver.counts.requests;
+    const body = JSON.stringify(xdmEvent({ ecid: v.ecid }));
+    // text/plain and form encodings are what a web page may POST cross-site without a CORS preflight.
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await post(body, { 'content-type': type });
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json(), type).toMatchObject({ error: 'unsupported_media_type', path: '(headers).content-type' });
+      expect(res.json().message, type).toContain('application/json');
+      expect(res.json().message, type).toContain(JSON.stringify(type));
+    }
+    const none = await app.inject({ method: 'POST', url: '/v1/events', payload: body });
+    expect(none.statusCode).toBe(415);
+    expect(none.json().message).toContain('no Content-Type');
+    expect(await entityState(v.entity)).toEqual(before);
+    expect(receiver.counts.requests).toBe(requests);
+    // The same body as application/json (with a charset) is accepted.
+    expect((await post(body, { 'content-type': 'application/json; charset=utf-8' })).statusCode).toBe(200);
   });
 });

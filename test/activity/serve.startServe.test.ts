@@ -22,6 +22,8 @@ beforeAll(async () => {
   const o: ServeOptions = {
     port: '0',
     host: '127.0.0.1',
+    metricsPort: '0',
+    metricsHost: '127.0.0.1',
     pipeline: 'pipelines/demo.yaml',
     redis: 'redis://127.0.0.1:6379',
     namespace: ns,
@@ -34,7 +36,7 @@ beforeAll(async () => {
     natsStream: 'UNUSED',
     natsSubject: 'unused',
   };
-  serve = await startServe(o);
+  serve = await startServe(o, {}); // no API keys: open on loopback
 }, 60_000);
 
 afterAll(async () => {
@@ -87,7 +89,8 @@ describe('startServe', () => {
     expect(after).toMatchObject({ source: 'model', origin: 'realtime' });
     expect(after.segment).not.toBe('cold');
 
-    const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+    expect((await fetch(`${serve.url}/metrics`)).status).toBe(404); // not on the API port
+    const metrics = await (await fetch(serve.metricsUrl!)).text();
     expect(metrics).toContain('scoreflow_process_cpu_user_seconds_total');
     expect(metrics).toMatch(/scoreflow_realtime_publishes_total\{destination="webhook",outcome="delivered"\} [1-9]/);
   });

@@ -1,7 +1,6 @@
 /**
  * Copies one generated delivery into another folder with some visitors changed, as a later Adobe
- * delivery would carry them: their hits dropped (the visitor did not come back), all but their first
- * hit dropped (the visitor came back less), or their consent
+ * delivery would carry them: their hits dropped (the visitor did not come back), or their consent
  * column (post_evar5 and evar5) replaced (the visitor revoked a purpose). Column positions come
  * from the delivery's own column_headers.tsv; the data file is re-escaped, gzipped and listed in a
  * new manifest with its MD5, size and record count, so ingest verifies it like any delivery.
@@ -22,8 +21,6 @@ export interface DeliveryRewrite {
   drop?: ReadonlySet<string>;
   /** Visitor → the consent string its hits carry instead (e.g. "analytics"). */
   consent?: ReadonlyMap<string, string>;
-  /** Visitors who keep only their first hit (they came back less: their features, and so their scores, change). */
-  firstHitOnly?: ReadonlySet<string>;
 }
 
 export async function rewriteDelivery(r: DeliveryRewrite): Promise<{ records: number; dropped: number; changed: number }> {
@@ -47,17 +44,15 @@ export async function rewriteDelivery(r: DeliveryRewrite): Promise<{ records: nu
   const data: { name: string; md5: string; size: number; records: number }[] = [];
   let dropped = 0;
   let changed = 0;
-  const seen = new Set<string>();
   for (const f of manifest.data) {
     const { records } = readDataFile(r.from, f.name);
     const kept: string[] = [];
     for (const rec of records) {
       const visitor = `${rec[high]}_${rec[low]}`;
-      if (r.drop?.has(visitor) || (r.firstHitOnly?.has(visitor) && seen.has(visitor))) {
+      if (r.drop?.has(visitor)) {
         dropped++;
         continue;
       }
-      seen.add(visitor);
       const consent = r.consent?.get(visitor);
       if (consent !== undefined) {
         rec[postConsent] = consent;

@@ -7,11 +7,13 @@
  * 1. cycle 1 adds everyone;
  * 2. cycle 2, the same day delivered again (same hits, so the same scores, but a new scored_at and
  *    expires_at): 0 rows at every receiver;
- * 3. cycle 3, a few visitors with only their first hit (their features and scores move): only they are re-sent;
+ * 3. cycle 3, the same day again under a `warm` threshold moved past three warm members' scores: they
+ *    turn `cold` (a content change for Target and NATS), and only they are re-sent;
  * 4. cycle 4, unchanged again, but a few members' held expiry is made to lapse within the lead time
  *    (as if they were last sent 23 hours ago): only they are re-sent, with reason `refresh`.
  */
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -87,10 +89,13 @@ async function cycle(n: number, feedDir: string): Promise<{ counts: Record<Kind,
   return { counts, entities, runId };
 }
 
-/** The generated day delivered again into a new folder (a new manifest, so it is taken up again), some visitors keeping only their first hit. */
-async function redeliver(n: number, opts: { firstHitOnly?: ReadonlySet<string> } = {}): Promise<string> {
+/**
+ * The generated day delivered again into a new folder: the same hits, gzipped at another level, so
+ * the manifest differs and the day is taken up again (as Adobe re-delivers a day).
+ */
+async function redeliver(n: number): Promise<string> {
   const dir = join(tmp, `run-${n}`);
-  await rewriteDelivery({ from: firstDir, manifest, to: dir, firstHitOnly: opts.firstHitOnly });
+  await rewriteDelivery({ from: firstDir, manifest, to: dir, gzipLevel: n });
   for (const f of ['crm_extract.csv', 'cmp_consent.csv']) copyFileSync(join(firstDir, f), join(dir, f));
   return dir;
 }
@@ -156,32 +161,37 @@ describe('an unchanged population is not re-sent', () => {
   });
 
   it('cycle 3 re-sends only the members whose content changed', { timeout: 240_000 }, async () => {
-    // Visitors of the NATS stream who now have only their first hit: their features and scores move.
-    // (NATS carries the unrounded score, so every one of them is a content change there.)
-    // Visitors with several hits, none of them the delivery's last hit (the features' as-of time stays put for everyone else).
-    const multiHit = await pool().query<{ v: string }>(
-      `SELECT h.visitor_id AS v FROM feed_hit h
-        WHERE h.delivery_id = (SELECT delivery_id FROM feed_hit WHERE visitor_id = ANY($1) ORDER BY delivery_id DESC LIMIT 1)
-          AND h.visitor_id = ANY($1)
-        GROUP BY h.visitor_id
-       HAVING count(*) > 1 AND max(h.hit_time_gmt) < (SELECT max(hit_time_gmt) FROM feed_hit x WHERE x.delivery_id = min(h.delivery_id))
-        ORDER BY h.visitor_id`,
-      [await members('nats')],
+    // The `warm` segment's threshold moves up just past a few warm members' scores: they become
+    // `cold`, which changes Target's sf_segment and the NATS decision's segments for them alone. The
+    // webhook payload carries no segment, and the audiences are not filtered by segment: unchanged.
+    const { rows: warm } = await pool().query<{ entity_id: string; score: number }>(
+      `SELECT entity_id, score FROM activation_record WHERE run_id = $1 AND segment = 'warm' AND entity_id = ANY($2) ORDER BY score LIMIT 4`,
+      [`${pipeline.name}.run-2`, await members('nats')],
     );
-    const cut = new Set(multiHit.rows.map((r) => r.v).slice(0, 8));
-    const { counts, entities, runId } = await cycle(3, await redeliver(3, { firstHitOnly: cut }));
-    for (const k of KINDS) expect(entities[k].filter((e) => !cut.has(e) && !e.includes('#')), `${k}: only cut visitors re-sent`).toEqual([]);
-    const { rows } = await pool().query<{ entity_id: string; list: string; reason: string; destination: string }>(
-      "SELECT entity_id, list, row->>'reason' AS reason, destination FROM destination_sync_plan_row WHERE run_id = $1 AND list NOT IN ('unchanged', 'held')",
+    expect(warm.length).toBe(4);
+    const threshold = warm[3]!.score; // the three lowest-scored warm members move to cold
+    const moved = new Set(warm.slice(0, 3).map((r) => r.entity_id));
+    const cfg = parse(readFileSync(pipeline.path, 'utf8')) as { scoring: { segments: { id: string; minScore: number }[] } };
+    cfg.scoring.segments = cfg.scoring.segments.map((x) => (x.id === 'warm' ? { ...x, minScore: threshold } : x));
+    writeFileSync(pipeline.path, stringify(cfg));
+
+    const { counts, entities, runId } = await cycle(3, await redeliver(3));
+    const { rows: segs } = await pool().query<{ entity_id: string }>(`SELECT entity_id FROM activation_record WHERE run_id = $1 AND entity_id = ANY($2) AND segment = 'cold'`, [runId, [...moved]]);
+    expect(new Set(segs.map((r) => r.entity_id))).toEqual(moved);
+    const targetMoved = (await members('target')).filter((e) => moved.has(e)).sort();
+    expect([...entities.nats].sort()).toEqual([...moved].sort());
+    expect([...entities.target].sort()).toEqual(targetMoved);
+    // Every row planned for any destination is a moved member's; the audiences (routed by segment)
+    // drop the moved members that left their segments, and the receivers got exactly the plan.
+    const { rows } = await pool().query<{ entity_id: string; destination: string; reason: string }>(
+      "SELECT entity_id, destination, row->>'reason' AS reason FROM destination_sync_plan_row WHERE run_id = $1 AND list NOT IN ('unchanged', 'held')",
       [runId],
     );
-    expect(rows.filter((r) => !cut.has(r.entity_id))).toEqual([]);
-    // Every cut visitor whose hits really changed reached the stream; the count at the receiver is the plan's.
-    const natsPlanned = rows.filter((r) => r.destination === names.nats).map((r) => r.entity_id).sort();
-    expect(natsPlanned.length).toBeGreaterThan(0);
-    expect([...entities.nats].sort()).toEqual(natsPlanned);
-    expect(counts.nats).toBe(natsPlanned.length);
-    changed = [...cut];
+    expect(rows.filter((r) => !moved.has(r.entity_id))).toEqual([]);
+    const planned = (k: Kind) => rows.filter((r) => r.destination === names[k]).length;
+    expect(counts).toEqual({ target: targetMoved.length, google: planned('google'), meta: planned('meta'), webhook: 0, nats: 3 });
+    expect(planned('target')).toBe(targetMoved.length);
+    changed = [...moved];
   });
 
   it('a member whose held expiry lapses within the lead time is re-sent, and no other', { timeout: 240_000 }, async () => {
@@ -197,7 +207,7 @@ describe('an unchanged population is not re-sent', () => {
         [`${pipeline.name}/${names[k]}`, soon[k], `{${key}}`],
       );
     }
-    const { counts, entities, runId } = await cycle(4, await redeliver(4, { firstHitOnly: new Set(changed) }));
+    const { counts, entities, runId } = await cycle(4, await redeliver(4));
     expect(counts).toEqual({ target: 3, google: 0, meta: 0, webhook: 3, nats: 3 });
     for (const k of ['target', 'webhook', 'nats'] as const) expect([...entities[k]].sort(), k).toEqual([...soon[k]].sort());
     const { rows } = await pool().query<{ reason: string; n: number }>(

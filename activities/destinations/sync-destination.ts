@@ -46,7 +46,7 @@ export async function pinMappingVersion(pipeline: string, dest: StatefulDestinat
   }
 }
 
-function statefulDestination(pipeline: PipelineConfig, name: string): StatefulDestination {
+export function statefulDestination(pipeline: PipelineConfig, name: string): StatefulDestination {
   const dest = pipeline.destinations.find((d) => d.name === name);
   if (!dest || dest.kind === 'file') {
     throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no stateful destination "${name}"`, 'InvalidPipelineConfig');

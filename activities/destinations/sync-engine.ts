@@ -71,8 +71,9 @@ export interface SyncState {
 /**
  * `identity_changed`: the member's identifiers changed; the old ones are removed before the new ones are sent.
  * `refresh`: the content is unchanged, but the expiry the destination holds lapses within the refresh lead time.
+ * `replay`: `scoreflow sync replay` sends a past cycle's member again, whatever the destination was thought to hold.
  */
-export type PlanReason = 'new' | 'changed' | 'refresh' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying' | 'identity_changed';
+export type PlanReason = 'new' | 'changed' | 'refresh' | 'replay' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying' | 'identity_changed';
 
 export interface PlannedRow extends DeliveryRow {
   reason: PlanReason;

@@ -125,9 +125,14 @@ export const PipelineConfig = z
       })
       .strict(),
     freshness: z
-      .object({ maxAgeHours: z.number().positive().default(24).describe('Hours a record stays valid: sets expires_at.') })
+      .object({
+        maxAgeHours: z.number().positive().default(24).describe('Hours a record stays valid: sets expires_at.'),
+        refreshLead: Duration.default('6h').describe(
+          'An unchanged member is re-sent when the expiry its destination holds lapses within this time. Keep it above the cadence.',
+        ),
+      })
       .strict()
-      .default({ maxAgeHours: 24 }),
+      .default({ maxAgeHours: 24, refreshLead: '6h' }),
     holdout: z
       .object({ experimentKey: z.string().min(1), controlShare: z.number().min(0).max(0.5).default(0.1), controlTreatment: z.enum(['suppress', 'neutral']).default('suppress') })
       .strict()

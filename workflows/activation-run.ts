@@ -77,6 +77,12 @@ export const PIPELINE_DELIVERIES_PATCH = 'pipeline-deliveries';
 export const VERIFY_AFTER_EXPORT_PATCH = 'verify-after-export';
 /** Operator actions carry the history event they came in (signal ordinal or update id), so the audit records the sender's client identity. */
 export const AUDIT_IDENTITY_PATCH = 'access-audit-identity';
+/**
+ * Marks executions that gate a cycle after publish (before anything is activated), so the
+ * contract-violation gate counts what publish quarantined and the destination dry runs see the
+ * cycle's records. Executions without it gate before publish.
+ */
+export const GATE_AFTER_PUBLISH_PATCH = 'fidelity-gate-after-publish';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -377,39 +383,55 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       if (isStop(scored)) return finish('ABORTED');
       state.setCounts({ scored: scored.scored });
 
-      const gate = await stage('gate', () => data.gateCycleActivity({ runId: cycleId, pipeline: cfg, snapshotId: snapshot, policy: model.policy, feedMaxHitTime, actionTime: new Date().toISOString() }));
-      if (isStop(gate)) return finish('ABORTED');
-      state.setGate(gate.status, gate.results);
-      upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);
+      // Gates, an operator's decision on a failure, and the champion move of a rollback cycle that passed.
+      const gateCycle = async (): Promise<'ok' | 'abort' | 'rollback'> => {
+        const gate = await stage('gate', () => data.gateCycleActivity({ runId: cycleId, pipeline: cfg, snapshotId: snapshot, policy: model.policy, feedMaxHitTime, actionTime: new Date().toISOString() }));
+        if (isStop(gate)) return 'abort';
+        state.setGate(gate.status, gate.results);
+        upsertSearchAttributes([{ key: GateStatusKey, value: gate.status === 'fail' ? 'FAILED' : gate.status === 'warn' ? 'WARNED' : 'PASSED' }]);
 
-      if (gate.status === 'fail') {
-        const failed = gate.results.filter((r) => r.status === 'fail').map((r) => `${r.gate}${r.subject ? `(${r.subject})` : ''}: ${r.detail}`);
-        const d = await awaitDecision('gate', `gate failed: ${failed.join('; ')}`);
-        if (d.kind === 'abort') {
-          await book.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'ABORTED', stage: 'gate', counts: {} });
-          return finish('ABORTED');
+        if (gate.status === 'fail') {
+          const failed = gate.results.filter((r) => r.status === 'fail').map((r) => `${r.gate}${r.subject ? `(${r.subject})` : ''}: ${r.detail}`);
+          const d = await awaitDecision('gate', `gate failed: ${failed.join('; ')}`);
+          if (d.kind === 'abort') {
+            await book.recordRunActivity({ runId: cycleId, pipeline: cfg.name, status: 'ABORTED', stage: 'gate', counts: {} });
+            return 'abort';
+          }
+          if (d.kind === 'rollback') {
+            startRollbackCycle(d.payload);
+            return 'rollback';
+          }
+          state.view.gate.overriddenBy = { operator: d.operator, reason: d.reason };
+          upsertSearchAttributes([{ key: GateStatusKey, value: 'OVERRIDDEN' }]);
         }
-        if (d.kind === 'rollback') {
-          startRollbackCycle(d.payload);
-          continue;
-        }
-        state.view.gate.overriddenBy = { operator: d.operator, reason: d.reason };
-        upsertSearchAttributes([{ key: GateStatusKey, value: 'OVERRIDDEN' }]);
-      }
 
-      // The rollback cycle passed its gates (or an operator approved it): now the champion moves.
-      if (pendingChampion) {
-        const move = pendingChampion;
-        const moved = await stage('set-champion', () =>
-          book.setChampionActivity({ pipeline: cfg, to: move.to, operator: move.operator, reason: move.reason, runId, idempotencyKey: `${runId}:champion:${cycleId}` }),
-        );
-        if (isStop(moved)) return finish('ABORTED');
-        pendingChampion = null;
+        // The rollback cycle passed its gates (or an operator approved it): now the champion moves.
+        if (pendingChampion) {
+          const move = pendingChampion;
+          const moved = await stage('set-champion', () =>
+            book.setChampionActivity({ pipeline: cfg, to: move.to, operator: move.operator, reason: move.reason, runId, idempotencyKey: `${runId}:champion:${cycleId}` }),
+          );
+          if (isStop(moved)) return 'abort';
+          pendingChampion = null;
+        }
+        return 'ok';
+      };
+      const gateAfterPublish = patched(GATE_AFTER_PUBLISH_PATCH);
+      if (!gateAfterPublish) {
+        const g = await gateCycle();
+        if (g === 'abort') return finish('ABORTED');
+        if (g === 'rollback') continue;
       }
 
       const published = await stage('publish', async () => sumPublished(await fanOut(cfg.scale?.shards, (shard) => data.publishCanonicalActivity({ runId: cycleId, parentRunId: runId, pipeline: cfg, snapshotId: snapshot, model, rollbackOf, ...(shard && { shard }) }))));
       if (isStop(published)) return finish('ABORTED');
       state.setCounts({ published: published.published, contractQuarantined: published.quarantined });
+
+      if (gateAfterPublish) {
+        const g = await gateCycle();
+        if (g === 'abort') return finish('ABORTED');
+        if (g === 'rollback') continue;
+      }
 
       if (cfg.online.enabled) {
         const online = await stage('publish-online', () => data.publishOnlineActivity({ runId: cycleId, namespace: cfg.online.namespace }));

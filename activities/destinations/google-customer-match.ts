@@ -70,6 +70,17 @@ export function googleUserIdentifiers(row: DeliveryRow): { identifiers: GoogleUs
   return { identifiers: out };
 }
 
+/** Pure: the audience member one row becomes, checked against the contract, or why it cannot be one (also the destination dry run's check). */
+export function googleMember(row: DeliveryRow, op: 'upsert' | 'remove'): { member: GoogleAudienceMember } | { problem: string } {
+  const ids = googleUserIdentifiers(row);
+  if ('problem' in ids) return ids;
+  const member: GoogleAudienceMember = { userData: { userIdentifiers: ids.identifiers } };
+  if (op === 'upsert') member.consent = { adUserData: 'CONSENT_GRANTED', adPersonalization: 'CONSENT_GRANTED' };
+  const checked = GoogleAudienceMember.safeParse(member);
+  if (!checked.success) return { problem: `member ${contractProblem(checked.error)}` };
+  return { member: checked.data };
+}
+
 function contractProblem(error: z.ZodError): string {
   const issue = error.issues[0];
   return `does not satisfy the Google Customer Match contract at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
@@ -91,19 +102,12 @@ export function createGoogleCustomerMatchAdapter(config: GoogleCustomerMatchConf
     const members: GoogleAudienceMember[] = [];
     const sentIds: string[] = [];
     for (const row of rows) {
-      const ids = googleUserIdentifiers(row);
-      if ('problem' in ids) {
-        rejected.push({ entityId: row.entityId, reason: ids.problem, retryable: false });
+      const m = googleMember(row, op);
+      if ('problem' in m) {
+        rejected.push({ entityId: row.entityId, reason: m.problem, retryable: false });
         continue;
       }
-      const member: GoogleAudienceMember = { userData: { userIdentifiers: ids.identifiers } };
-      if (op === 'upsert') member.consent = { adUserData: 'CONSENT_GRANTED', adPersonalization: 'CONSENT_GRANTED' };
-      const checked = GoogleAudienceMember.safeParse(member);
-      if (!checked.success) {
-        rejected.push({ entityId: row.entityId, reason: `member ${contractProblem(checked.error)}`, retryable: false });
-        continue;
-      }
-      members.push(checked.data);
+      members.push(m.member);
       sentIds.push(row.entityId);
     }
     if (members.length === 0) return { accepted: [], rejected, receipt: { members: 0 } };

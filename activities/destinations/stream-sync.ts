@@ -20,6 +20,7 @@ import { identityTargetFor, type ResolutionCounts } from '../identity/resolve.ts
 import type { StatefulDestination } from './adapter-factory.ts';
 import { buildDesiredRows, type DesiredRows } from './desired-rows.ts';
 import {
+  DEFAULT_REFRESH_LEAD_MS,
   planEntity,
   sendChunks,
   STATE_COLUMNS,
@@ -58,6 +59,8 @@ export interface StreamPlanInput {
   chunkRows: number;
   now: Date;
   maxAttempts?: number;
+  /** Refresh lead time in ms (pipeline `freshness.refreshLead`); DEFAULT_REFRESH_LEAD_MS when absent. */
+  refreshLeadMs?: number;
   pool?: pg.Pool;
   heartbeat?: (details: unknown) => void;
 }
@@ -140,6 +143,7 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
   const { runId, planKey, dest, shard } = input;
   const t = input.now.getTime();
   const maxAttempts = input.maxAttempts ?? 5;
+  const lead = input.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS;
   const takesIdentity = identityTargetFor(dest.kind) !== undefined;
   const inShard = shardPredicate('a.entity_id', shard, 2);
   // Customer ids several visitors of the run share are ambiguous whatever page or shard they fall in: judged over the whole run.
@@ -181,7 +185,7 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
     const stateBy = new Map(stateRows.map((r) => [r.entity_id, toSyncState(r)]));
     const desiredBy = new Map<string, DesiredRow>(built.desired.map((d) => [d.entityId, d]));
     const entries: [string, string, unknown][] = [];
-    for (const id of ids) for (const [list, row] of planEntity(desiredBy.get(id), stateBy.get(id), t, maxAttempts)) entries.push([list, id, row]);
+    for (const id of ids) for (const [list, row] of planEntity(desiredBy.get(id), stateBy.get(id), t, maxAttempts, lead)) entries.push([list, id, row]);
     await writePlan(entries);
     const suppressed = [...built.excluded, ...built.filtered];
     await copyRows(client, 'destination_sync_suppressed', ['run_id', 'destination', 'entity_id', 'reason'], suppressed.map((x) => [runId, planKey, x.entityId, x.reason]));
@@ -196,7 +200,7 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
      ORDER BY a.entity_id`;
   for await (const page of cursorPages<StateRow>(client, goneSql, [input.stateKey, runId, ...shardParams(shard)], input.pageSize)) {
     const entries: [string, string, unknown][] = [];
-    for (const r of page) for (const [list, row] of planEntity(undefined, toSyncState(r), t, maxAttempts)) entries.push([list, r.entity_id, row]);
+    for (const r of page) for (const [list, row] of planEntity(undefined, toSyncState(r), t, maxAttempts, lead)) entries.push([list, r.entity_id, row]);
     await writePlan(entries);
     input.heartbeat?.({ planning: planned, gone: page.length });
   }
@@ -254,7 +258,8 @@ export function totalChunks(info: Pick<StoredPlanInfo, 'chunkRows' | 'removeRows
 
 /**
  * Sends a stored plan chunk by chunk (`destination` of the input is the plan key), then touches the
- * unchanged members in SQL: their expiry and model version follow the new cycle.
+ * unchanged members in SQL: their expiry and model version follow the new cycle (their held payload
+ * stays what the destination holds), and digests of the earlier scheme become content digests.
  */
 export async function executeStreamedPlan(input: ChunkSourceInput & { info: StoredPlanInfo }): Promise<ExecuteSyncResult> {
   const pool = input.pool ?? getPool();
@@ -263,6 +268,7 @@ export async function executeStreamedPlan(input: ChunkSourceInput & { info: Stor
   const result = await sendChunks(input, totalChunks(info), chunkAt);
   await pool.query(
     `UPDATE destination_sync_state AS s SET expires_at = (p.row->>'expiresAt')::timestamptz, model_version = p.row->>'modelVersion', last_run_id = $1,
+            digest = COALESCE(p.row->>'digest', s.digest),
             pending_op = CASE WHEN s.pending_op = 'remove' THEN NULL ELSE s.pending_op END,
             pending_attempts = CASE WHEN s.pending_op = 'remove' THEN 0 ELSE s.pending_attempts END, updated_at = now()
        FROM destination_sync_plan_row p

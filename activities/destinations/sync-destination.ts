@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PipelineConfig } from '../../contracts/pipeline-config.ts';
+import { durationMs, type PipelineConfig } from '../../contracts/pipeline-config.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { heartbeat, lastHeartbeat } from '../run/heartbeat.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
 import { buildDesiredRows } from './desired-rows.ts';
-import { canonicalJson, chunkPlan, loadPlan, loadSyncState, planCounts, planSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
+import { canonicalJson, chunkPlan, DEFAULT_REFRESH_LEAD_MS, loadPlan, loadSyncState, planCounts, planSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
 import { executeStreamedPlan, loadOrCreateStreamedPlan, mergeIdentity, STREAM_MAX_CHUNK_ROWS, type IdentityFigures } from './stream-sync.ts';
 import { shardKey, shardParams, shardPredicate, type Shard } from '../store/shard.ts';
 import type { ExportResult } from './export-activity.ts';
@@ -46,12 +46,18 @@ export async function pinMappingVersion(pipeline: string, dest: StatefulDestinat
   }
 }
 
-function statefulDestination(pipeline: PipelineConfig, name: string): StatefulDestination {
+export function statefulDestination(pipeline: PipelineConfig, name: string): StatefulDestination {
   const dest = pipeline.destinations.find((d) => d.name === name);
   if (!dest || dest.kind === 'file') {
     throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no stateful destination "${name}"`, 'InvalidPipelineConfig');
   }
   return dest as StatefulDestination;
+}
+
+/** The pipeline's refresh lead time in ms (a pipeline parsed before the setting existed takes the default). */
+export function refreshLeadMs(pipeline: PipelineConfig): number {
+  const lead = pipeline.freshness.refreshLead;
+  return lead === undefined ? DEFAULT_REFRESH_LEAD_MS : durationMs(lead);
 }
 
 export interface SyncPreview {
@@ -94,7 +100,7 @@ export async function previewSync(input: { runId: string; pipeline: PipelineConf
     const records = await loadRunRecords(input.runId);
     const built = await buildDesiredRows(records, dest);
     identity = built.identity && { matchRate: built.identity.matchRate, matched: built.identity.matched, unmatched: built.identity.unmatched, ambiguous: built.identity.ambiguous };
-    plan = planSync(built.desired, await loadSyncState(syncStateKey(input.pipeline.name, dest.name)), input.now ?? new Date());
+    plan = planSync(built.desired, await loadSyncState(syncStateKey(input.pipeline.name, dest.name)), input.now ?? new Date(), { refreshLeadMs: refreshLeadMs(input.pipeline) });
   }
   return { destination: dest.name, kind: dest.kind, counts: planCounts(plan), identity, rows: planRows(plan), stored: Boolean(stored) };
 }
@@ -125,6 +131,7 @@ export async function syncDestination(input: SyncDestinationInput): Promise<Expo
     const chunkRows = Math.max(1, Math.min(configured, adapter.maxChunkRows, STREAM_MAX_CHUNK_ROWS));
     const info = await loadOrCreateStreamedPlan({
       runId, planKey, stateKey, dest, shard, pageSize: pipeline.scale.pageSize, chunkRows, now: new Date(), pool, heartbeat: (d) => heartbeat(d),
+      refreshLeadMs: refreshLeadMs(pipeline),
     });
     const resumeFrom = lastHeartbeat<SyncCheckpoint | { planning: number }>();
     const sent = await executeStreamedPlan({

@@ -35,7 +35,7 @@ export interface DesiredRow {
   entityId: string;
   payload: Record<string, unknown>;
   identifiers: ResolvedIdentifiers;
-  /** rowDigest(payload, identifiers): the change detector. */
+  /** rowDigest(payload, identifiers): the change detector (content only: validity timestamps are left out). */
   digest: string;
   /** ISO time after which the entity must not stay activated. */
   expiresAt: string;
@@ -68,8 +68,12 @@ export interface SyncState {
   pending: PendingFailure | null;
 }
 
-/** `identity_changed`: the member's identifiers changed; the old ones are removed before the new ones are sent. */
-export type PlanReason = 'new' | 'changed' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying' | 'identity_changed';
+/**
+ * `identity_changed`: the member's identifiers changed; the old ones are removed before the new ones are sent.
+ * `refresh`: the content is unchanged, but the expiry the destination holds lapses within the refresh lead time.
+ * `replay`: `scoreflow sync replay` sends a past cycle's member again, whatever the destination was thought to hold.
+ */
+export type PlanReason = 'new' | 'changed' | 'refresh' | 'replay' | 'retry' | 'expired' | 'consent_revoked' | 'ineligible' | 'not_qualifying' | 'identity_changed';
 
 export interface PlannedRow extends DeliveryRow {
   reason: PlanReason;
@@ -83,6 +87,11 @@ export interface UnchangedRow {
   entityId: string;
   expiresAt: string;
   modelVersion: string;
+  /**
+   * The content digest, when the state holds a digest of an earlier scheme (one that covered the
+   * validity timestamps): touching the member stores it, so stored digests migrate without a re-send.
+   */
+  digest?: string;
 }
 
 export type HeldReason = 'no_consent' | 'rejected_non_retryable' | 'retry_exhausted';
@@ -101,7 +110,16 @@ export interface SyncPlan {
 export interface PlanOptions {
   /** A refused upsert is tried this many times with the same payload, then held. Removes are always retried. */
   maxAttempts?: number;
+  /** An unchanged member is re-sent when the expiry it holds lapses within this many ms (DEFAULT_REFRESH_LEAD_MS). */
+  refreshLeadMs?: number;
 }
+
+/**
+ * Default of the pipeline's `freshness.refreshLead` (6 hours): with the default 24-hour validity and
+ * 15-minute cadence, an unchanged member is re-sent about once every 18 hours, well before its
+ * expiry lapses at the destination, and a few missed cycles still leave time to refresh it.
+ */
+export const DEFAULT_REFRESH_LEAD_MS = 6 * 3_600_000;
 
 // ---------------------------------------------------------------------------------------------
 // Digests and keys
@@ -122,9 +140,41 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** sha256 of the canonical JSON of payload + identifiers (the DeliveryRow digest). */
+/**
+ * Payload members that say how long the row is valid rather than what it is. They move every cycle
+ * (each cycle scores again and sets a new expiry), so a digest over them would call every member
+ * changed every cycle; the engine re-sends for them only when the held expiry is about to lapse.
+ */
+export const VALIDITY_KEYS: ReadonlySet<string> = new Set(['expires_at', 'sf_expires_at', 'valid_from', 'valid_until']);
+/** The validity members that end a row's validity: the earliest of them is the row's expiry at the destination. */
+const VALIDITY_END_KEYS = ['expires_at', 'sf_expires_at', 'valid_until'] as const;
+
+const withoutValidity = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload).filter(([k]) => !VALIDITY_KEYS.has(k)));
+
+/** sha256 of the canonical JSON of payload (without its validity timestamps) + identifiers: the DeliveryRow digest. */
 export function rowDigest(payload: Record<string, unknown>, identifiers: ResolvedIdentifiers): string {
+  return createHash('sha256').update(canonicalJson({ identifiers, payload: withoutValidity(payload) })).digest('hex');
+}
+
+/** The digest of the earlier scheme, which covered the validity timestamps too; only to recognise stored digests. */
+export function legacyRowDigest(payload: Record<string, unknown>, identifiers: ResolvedIdentifiers): string {
   return createHash('sha256').update(canonicalJson({ identifiers, payload })).digest('hex');
+}
+
+/**
+ * When a payload stops being valid at the destination: the earliest of its validity ends
+ * (expires_at, sf_expires_at, valid_until), in ms; null when it carries none (audience membership:
+ * the destination holds it until the engine removes it).
+ */
+export function payloadValidUntil(payload: Record<string, unknown>): number | null {
+  let end: number | null = null;
+  for (const k of VALIDITY_END_KEYS) {
+    const v = payload[k];
+    if (typeof v !== 'string') continue;
+    const t = Date.parse(v);
+    if (Number.isFinite(t) && (end === null || t < end)) end = t;
+  }
+  return end;
 }
 
 export function desiredRow(row: Omit<DesiredRow, 'digest'>): DesiredRow {
@@ -156,13 +206,16 @@ function removeRow(s: SyncState, reason: PlanReason): PlannedRow {
  * its consent and eligibility; `state` what the destination holds. Rules:
  * - a desired row without consent, expired, or ineligible removes a member (and adds nothing);
  * - a member that is no longer desired is removed (reason expired once its expires_at passed);
- * - a new entity is added; a member whose digest changed is updated; otherwise unchanged;
+ * - a new entity is added; a member whose content digest changed is updated; a member whose content
+ *   is unchanged is re-sent (reason refresh) only when the expiry it holds lapses within the refresh
+ *   lead time and this cycle's row is valid for longer; otherwise unchanged;
  * - a member whose identifiers changed also gets a removal of the old identifiers (sent first);
  * - a refused upsert with the same digest is retried (retryable, fewer than maxAttempts tries), else held;
  *   a refused remove is retried until it succeeds.
  */
 export function planSync(desired: readonly DesiredRow[], state: Iterable<SyncState>, now: Date, opts: PlanOptions = {}): SyncPlan {
   const maxAttempts = opts.maxAttempts ?? 5;
+  const refreshLeadMs = opts.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS;
   const stateBy = new Map<string, SyncState>();
   for (const s of state) stateBy.set(s.entityId, s);
   const plan: SyncPlan = { adds: [], updates: [], removes: [], retries: [], unchanged: [], held: [] };
@@ -175,11 +228,11 @@ export function planSync(desired: readonly DesiredRow[], state: Iterable<SyncSta
   for (const d of [...desired].sort(byEntity)) {
     if (seen.has(d.entityId)) throw new Error(`planSync: entity appears twice in the desired rows (row ${seen.size + 1}); build one row per entity.`);
     seen.add(d.entityId);
-    put(planEntity(d, stateBy.get(d.entityId), t, maxAttempts));
+    put(planEntity(d, stateBy.get(d.entityId), t, maxAttempts, refreshLeadMs));
   }
   for (const s of [...stateBy.values()].sort(byEntity)) {
     if (seen.has(s.entityId)) continue;
-    put(planEntity(undefined, s, t, maxAttempts));
+    put(planEntity(undefined, s, t, maxAttempts, refreshLeadMs));
   }
   return plan;
 }
@@ -195,7 +248,7 @@ export type PlanEntry =
  * not want it) and what the destination holds for it (undefined when nothing). Pure; the streaming
  * planner applies it page by page, planSync to a whole plan in memory.
  */
-export function planEntity(d: DesiredRow | undefined, s: SyncState | undefined, nowMs: number, maxAttempts: number): PlanEntry[] {
+export function planEntity(d: DesiredRow | undefined, s: SyncState | undefined, nowMs: number, maxAttempts: number, refreshLeadMs = DEFAULT_REFRESH_LEAD_MS): PlanEntry[] {
   const out: PlanEntry[] = [];
   const remove = (st: SyncState, reason: PlanReason) => out.push([st.pending?.op === 'remove' ? 'retries' : 'removes', removeRow(st, reason)]);
   if (!d) {
@@ -215,13 +268,24 @@ export function planEntity(d: DesiredRow | undefined, s: SyncState | undefined, 
     else out.push(['retries', upsertRow(d, 'retry', p.attempts + 1)]);
     return out;
   }
-  if (!s?.member) out.push(['adds', upsertRow(d, 'new', 1)]);
-  else if (s.digest !== d.digest) {
+  if (!s?.member) {
+    out.push(['adds', upsertRow(d, 'new', 1)]);
+    return out;
+  }
+  // A digest stored before digests left out validity timestamps: the held payload tells whether the content changed.
+  const migrated = s.digest !== d.digest && s.digest === legacyRowDigest(s.payload, s.identifiers) ? rowDigest(s.payload, s.identifiers) : undefined;
+  const held = migrated ?? s.digest;
+  if (held !== d.digest) {
     // Audiences keyed by identifier (hashed email, phone, third-party id) would otherwise keep the
     // old identifiers as members: remove them first (removes are sent before upserts).
     if (Object.keys(s.identifiers).length > 0 && canonicalJson(s.identifiers) !== canonicalJson(d.identifiers)) out.push(['removes', removeRow(s, 'identity_changed')]);
     out.push(['updates', upsertRow(d, 'changed', 1)]);
-  } else out.push(['unchanged', { entityId: d.entityId, expiresAt: d.expiresAt, modelVersion: d.modelVersion }]);
+    return out;
+  }
+  const heldUntil = payloadValidUntil(s.payload);
+  const newUntil = payloadValidUntil(d.payload);
+  if (heldUntil !== null && heldUntil - nowMs <= refreshLeadMs && newUntil !== null && newUntil > heldUntil) out.push(['updates', upsertRow(d, 'refresh', 1)]);
+  else out.push(['unchanged', { entityId: d.entityId, expiresAt: d.expiresAt, modelVersion: d.modelVersion, ...(migrated ? { digest: migrated } : {}) }]);
   return out;
 }
 
@@ -518,17 +582,22 @@ async function commitChunk(
   return { accepted, rejected };
 }
 
-/** Unchanged members keep their membership; their expiry and model version follow the new cycle. */
+/**
+ * Unchanged members keep their membership (and the payload the destination holds, whose expiry the
+ * refresh rule reads); the state's expiry and model version follow the new cycle, and a digest of
+ * the earlier scheme is replaced by the content digest.
+ */
 async function touchUnchanged(pool: pg.Pool, runId: string, destination: string, rows: UnchangedRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 10_000) {
     const part = rows.slice(i, i + 10_000);
     await pool.query(
       `UPDATE destination_sync_state AS s SET expires_at = r.expires_at, model_version = r.model_version, last_run_id = $2,
+              digest = COALESCE(r.digest, s.digest),
               pending_op = CASE WHEN s.pending_op = 'remove' THEN NULL ELSE s.pending_op END,
               pending_attempts = CASE WHEN s.pending_op = 'remove' THEN 0 ELSE s.pending_attempts END, updated_at = now()
-         FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, expires_at timestamptz, model_version text)
+         FROM jsonb_to_recordset($3::jsonb) AS r(entity_id text, expires_at timestamptz, model_version text, digest text)
         WHERE s.destination = $1 AND s.entity_id = r.entity_id`,
-      [destination, runId, JSON.stringify(part.map((r) => ({ entity_id: r.entityId, expires_at: r.expiresAt, model_version: r.modelVersion })))],
+      [destination, runId, JSON.stringify(part.map((r) => ({ entity_id: r.entityId, expires_at: r.expiresAt, model_version: r.modelVersion, digest: r.digest ?? null })))],
     );
   }
 }
@@ -640,6 +709,7 @@ export interface RunSyncInput extends Omit<ExecuteSyncInput, 'plan'> {
   desired: readonly DesiredRow[];
   now: Date;
   maxAttempts?: number;
+  refreshLeadMs?: number;
 }
 
 /** Plans once per run (stored), then executes. Pass heartbeat/resumeFrom from the activity context. */
@@ -648,7 +718,7 @@ export async function runSync(input: RunSyncInput): Promise<{ plan: Record<keyof
   const plan = await loadOrCreatePlan(
     input.runId,
     input.destination,
-    async () => planSync(input.desired, await loadSyncState(input.stateKey ?? input.destination, pool), input.now, { maxAttempts: input.maxAttempts }),
+    async () => planSync(input.desired, await loadSyncState(input.stateKey ?? input.destination, pool), input.now, { maxAttempts: input.maxAttempts, refreshLeadMs: input.refreshLeadMs }),
     pool,
   );
   const result = await executeSync({ ...input, plan, pool });

@@ -9,8 +9,11 @@ import { writeRunReportActivity } from '../report/write-run-report.ts';
 import { sendAlert } from '../observability/send-alert.ts';
 import { DATA_DIR } from '../store/paths.ts';
 import { gateBlockFor } from '../../contracts/gate-config.ts';
+import { destinationDryRuns } from '../destinations/dry-run.ts';
 
 /**
+ * The workflow gates a cycle after publish (before the online store and the exports), so the
+ * gates see the records: the destination dry runs and the contract quarantine.
  * `actionTime` is when the run acts on the data (the workflow's clock at the gate): a feed is judged
  * fresh against the moment its scores would be activated, so replaying an old delivery is refused
  * as stale unless an operator approves it.
@@ -19,6 +22,9 @@ export async function gateCycleActivity(
   input: PipelineRef & { runId: string; snapshotId: string; policy?: 'model' | 'rules'; feedMaxHitTime?: string; actionTime?: string },
 ): Promise<RunGatesResult> {
   const cfg = pipelineOf(input);
+  // Gated after publish (fidelity-gate-after-publish), the cycle's records exist: each destination's
+  // dry run is judged, and the contract-violation gate counts what publish quarantined.
+  const dryRuns = await destinationDryRuns(input.runId, cfg);
   return runGatesActivity({
     runId: input.runId,
     pipeline: cfg.name,
@@ -26,6 +32,7 @@ export async function gateCycleActivity(
     config: gateBlockFor(input.policy ?? 'model', cfg.gates, cfg.rulesGates),
     feedMaxHitTime: input.feedMaxHitTime ?? null,
     now: input.actionTime ?? new Date().toISOString(),
+    ...(dryRuns.length ? { destinationDryRuns: dryRuns } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import { databaseUrl, getPool } from '../../activities/store/db.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { previewSync, type SyncPreview } from '../../activities/destinations/sync-destination.ts';
 import { canonicalJson } from '../../activities/destinations/sync-engine.ts';
+import { replaySync, type ReplayResult } from '../../activities/destinations/sync-replay.ts';
 import type { PipelineConfig } from '../../contracts/pipeline-config.ts';
 import { emit } from '../output.ts';
 import { UsageError, wholeNumber } from './flag-values.ts';
@@ -122,6 +123,31 @@ function formatPreview(r: SyncPreviewReport): string {
   return lines.join('\n');
 }
 
+interface ReplayFlags {
+  pipeline: string;
+  destination: string;
+  run: string;
+  dryRun?: boolean;
+  replayId?: string;
+  operator?: string;
+  reason?: string;
+  limit: string;
+  json?: boolean;
+}
+
+function formatReplay(r: ReplayResult, limit: number): string {
+  const c = r.counts;
+  const lines = [
+    `sync replay ${r.replayId} of run ${r.runId} to ${r.destination} (${r.kind})${r.dryRun ? ': dry run, the plan only' : ''}`,
+    `  the destination is to hold ${r.desiredMembers} members: upserts ${c.adds}, removes ${c.removes}; held back (no consent) ${c.held}`,
+  ];
+  const shown = limit === 0 ? r.rows : r.rows.slice(0, limit);
+  for (const row of shown) lines.push(`    ${row.op.padEnd(6)} ${row.entityId}  ${row.reason}`);
+  if (shown.length < r.rows.length) lines.push(`    … ${r.rows.length - shown.length} more (--limit 0 shows all)`);
+  lines.push(r.sent ? `  sent: ${r.sent.accepted} accepted, ${r.sent.rejected} rejected, in ${r.sent.chunks} chunks` : '  nothing was sent');
+  return lines.join('\n');
+}
+
 export function registerSyncCommands(program: Command): void {
   const sync = program.command('sync').description('Destination syncs: what the sync engine sends to Target, Google, Meta, webhooks and NATS.');
 
@@ -137,5 +163,29 @@ export function registerSyncCommands(program: Command): void {
       const limit = wholeNumber('limit', o.limit, 0);
       const report = await syncPreviewReport({ pipelinePath: o.pipeline, destination: o.destination, run: o.run, limit });
       emit(o, report, () => formatPreview(report));
+    });
+
+  sync
+    .command('replay')
+    .description(
+      "Send a past cycle's state to one destination again (after a data loss there, or a failed export): every member the cycle wants is upserted, whatever the destination was thought to hold, and members it does not want are removed. Idempotent per --replay-id; audited in the ledger and operator_audit.",
+    )
+    .option('--pipeline <file>', 'pipeline config', defaultPipelinePath())
+    .requiredOption('--run <id>', 'the published cycle whose state the destination should hold')
+    .requiredOption('--destination <name>', 'a stateful destination of the pipeline (not a file export)')
+    .option('--dry-run', 'print the plan; send, store and audit nothing')
+    .option('--replay-id <id>', 'name of this replay; the same id resumes an interrupted replay without sending a chunk twice')
+    .option('--operator <name>', 'who asks for the replay (audit)', process.env.USER ?? 'cli')
+    .option('--reason <text>', 'why (audit)', 'sync replay')
+    .option('--limit <n>', 'rows to list (0 = all)', '20')
+    .option('--json', 'print one JSON object')
+    .action(async (o: ReplayFlags) => {
+      const limit = wholeNumber('limit', o.limit, 0);
+      const cfg = loadPipelineConfig(o.pipeline);
+      const destination = statefulDestinationName(cfg, o.destination);
+      const run = await cycleToPreview(cfg, o.run);
+      const r = await replaySync({ runId: run, pipeline: cfg, destination, dryRun: o.dryRun === true, replayId: o.replayId, operator: o.operator, reason: o.reason });
+      const report = { ok: true as const, ...r, rows: limit === 0 ? r.rows : r.rows.slice(0, limit), totalRows: r.rows.length };
+      emit(o, report, () => formatReplay(r, limit));
     });
 }

@@ -21,6 +21,8 @@ export interface DeliveryRewrite {
   drop?: ReadonlySet<string>;
   /** Visitor → the consent string its hits carry instead (e.g. "analytics"). */
   consent?: ReadonlyMap<string, string>;
+  /** gzip level of the data files: the same hits at another level are other bytes, so the day counts as delivered again. */
+  gzipLevel?: number;
 }
 
 export async function rewriteDelivery(r: DeliveryRewrite): Promise<{ records: number; dropped: number; changed: number }> {
@@ -62,7 +64,7 @@ export async function rewriteDelivery(r: DeliveryRewrite): Promise<{ records: nu
       kept.push(`${rec.map(escapeHitField).join('\t')}\n`);
     }
     const path = join(r.to, f.name);
-    writeFileSync(path, gzipSync(Buffer.from(kept.join(''), 'latin1')));
+    writeFileSync(path, gzipSync(Buffer.from(kept.join(''), 'latin1'), r.gzipLevel === undefined ? {} : { level: r.gzipLevel }));
     data.push({ name: f.name, md5: md5(path), size: size(path), records: kept.length });
   }
   writeFileSync(join(r.to, r.manifest), formatManifest([{ name: lookup.name, md5: lookup.md5, size: lookup.size }], data), 'latin1');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkPlan, desiredRow, idempotencyKey, planSync, rowDigest, type DesiredRow, type SyncState } from '../../activities/destinations/sync-engine.ts';
+import { chunkPlan, DEFAULT_REFRESH_LEAD_MS, desiredRow, idempotencyKey, legacyRowDigest, planSync, rowDigest, type DesiredRow, type SyncState } from '../../activities/destinations/sync-engine.ts';
 
 const now = new Date('2026-11-01T12:00:00Z');
 const later = '2026-11-02T12:00:00.000Z';
@@ -125,6 +125,47 @@ describe('planSync', () => {
     expect(plan.retries).toEqual([]);
     const fixed = want('1_1', { payload: { segment: 'fixed' } });
     expect(ids(planSync([fixed], state.slice(0, 1), now).adds)).toEqual(['1_1']);
+  });
+
+  it('a new expiry alone is no change: the member stays unchanged while the expiry it holds is far off', () => {
+    const cycle1 = want('1_1', { payload: { segment: 'high', expires_at: '2026-11-02T06:00:00.000Z', valid_from: '2026-11-01T06:00:00.000Z', valid_until: '2026-11-02T06:00:00.000Z' } });
+    const cycle2 = want('1_1', { payload: { segment: 'high', expires_at: later, valid_from: '2026-11-01T12:00:00.000Z', valid_until: later } });
+    expect(cycle2.digest).toBe(cycle1.digest);
+    const plan = planSync([cycle2], [held(cycle1)], now);
+    expect(ids(plan.unchanged)).toEqual(['1_1']);
+    expect(plan.updates).toEqual([]);
+    // Content moves the digest as before.
+    expect(want('1_1', { payload: { segment: 'warm', expires_at: later } }).digest).not.toBe(cycle1.digest);
+  });
+
+  it('re-sends an unchanged member whose held expiry lapses within the lead time, and only when the new row lasts longer', () => {
+    const heldSoon = want('1_1', { payload: { sf_segment: 'high', sf_expires_at: '2026-11-01T15:00:00.000Z' } }); // lapses in 3 h
+    const heldFar = want('1_2', { payload: { sf_segment: 'high', sf_expires_at: '2026-11-01T20:00:00.000Z' } }); // lapses in 8 h
+    const fresh = (id: string) => want(id, { payload: { sf_segment: 'high', sf_expires_at: later } });
+    const plan = planSync([fresh('1_1'), fresh('1_2')], [held(heldSoon), held(heldFar)], now);
+    expect(DEFAULT_REFRESH_LEAD_MS).toBe(6 * 3_600_000);
+    expect(ids(plan.updates)).toEqual(['1_1']);
+    expect(plan.updates[0]).toMatchObject({ reason: 'refresh', payload: { sf_expires_at: later } });
+    expect(ids(plan.unchanged)).toEqual(['1_2']);
+    // A shorter lead leaves both alone; a row no longer-lived than the held one is not re-sent.
+    expect(ids(planSync([fresh('1_1'), fresh('1_2')], [held(heldSoon), held(heldFar)], now, { refreshLeadMs: 3_600_000 }).unchanged)).toEqual(['1_1', '1_2']);
+    expect(ids(planSync([want('1_1', { payload: heldSoon.payload })], [held(heldSoon)], now).unchanged)).toEqual(['1_1']);
+    // Audience membership carries no expiry: never refreshed.
+    const audience = want('1_3', { payload: {} });
+    expect(ids(planSync([audience], [held(audience, { expiresAt: '2026-11-01T12:30:00.000Z' })], now).unchanged)).toEqual(['1_3']);
+  });
+
+  it('a digest stored under the earlier scheme (validity included) is recognised from the held payload, and migrated', () => {
+    const heldPayload = { model_version: '1.0.0', expires_at: '2026-11-02T06:00:00.000Z' };
+    const legacy = want('1_1', { payload: heldPayload });
+    const state = held(legacy, { digest: legacyRowDigest(heldPayload, legacy.identifiers) });
+    expect(state.digest).not.toBe(legacy.digest);
+    const plan = planSync([want('1_1', { payload: { model_version: '1.0.0', expires_at: later } })], [state], now);
+    expect(plan.unchanged).toEqual([{ entityId: '1_1', expiresAt: later, modelVersion: '1.0.0', digest: rowDigest(heldPayload, legacy.identifiers) }]);
+    expect(plan.updates).toEqual([]);
+    // A legacy digest with changed content is still an update.
+    const changed = planSync([want('1_1', { payload: { model_version: '2.0.0', expires_at: later } })], [state], now);
+    expect(changed.updates.map((r) => r.reason)).toEqual(['changed']);
   });
 
   it('refuses two desired rows for one entity', () => {

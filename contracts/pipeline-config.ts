@@ -82,6 +82,9 @@ export const Operations = z
   .object({
     pauseTimeout: Duration.optional().describe('How long a run paused for an operator waits before it ends ABORTED by `system`. Absent or "0s": indefinitely.'),
     rollbackWindow: Duration.optional().describe('How long a completed run stays open for a rollback after exporting. Absent or "0s": no window.'),
+    exportRetryFor: Duration.optional().describe(
+      'How long one destination\'s export keeps retrying a destination outage (Temporal retry policy, backoff 1 s doubling to 1 min) before the run pauses for an operator. Absent: "15m".',
+    ),
   })
   .strict();
 export type Operations = z.infer<typeof Operations>;

@@ -69,6 +69,8 @@ export type { ActivationRunInput };
 export const OPERATOR_CONTROL_PATCH = 'operator-control-v2';
 /** Marks executions that start outcome measurement from the pipeline's `measurement.attributionWindow`. */
 export const LIFT_FROM_PIPELINE_PATCH = 'lift-from-pipeline';
+/** Marks executions whose exports retry for the pipeline's `operations.exportRetryFor` when the input gives none. */
+export const EXPORT_RETRY_FROM_PIPELINE_PATCH = 'dbfault-export-retry-from-pipeline';
 /** Marks executions that run the expiry pass (expireMembersActivity) in a cycle with no new delivery. */
 export const EXPIRE_ON_NO_DATA_PATCH = 'expire-on-no-data';
 /** Marks executions that record the deliveries they took up per pipeline (pipeline_delivery). */
@@ -493,6 +495,12 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
     }
   }
 
+  /** The run input's exportRetryFor, else the pipeline's operations.exportRetryFor (else the child's default, 15m). */
+  function exportRetryFor(cfg: PipelineConfig): string | undefined {
+    if (input.exportRetryFor) return input.exportRetryFor;
+    return cfg.operations?.exportRetryFor && patched(EXPORT_RETRY_FROM_PIPELINE_PATCH) ? cfg.operations.exportRetryFor : undefined;
+  }
+
   /**
    * Exports the cycle to every destination, one child workflow each, all settled. Destinations that
    * failed pause the run; approve/resume re-runs only those (completed children are never started
@@ -512,7 +520,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
           status[dest.name]!.attempts++;
           return executeChild(exportToDestination, {
             workflowId: `${cycleId}.export.${dest.name}`,
-            args: [{ runId: cycleId, pipeline: cfg, destination: dest.name, retryFor: input.exportRetryFor, ...(dest.kind !== 'file' && (cfg.scale?.shards ?? 1) > 1 && { shards: cfg.scale!.shards }) }],
+            args: [{ runId: cycleId, pipeline: cfg, destination: dest.name, retryFor: exportRetryFor(cfg), ...(dest.kind !== 'file' && (cfg.scale?.shards ?? 1) > 1 && { shards: cfg.scale!.shards }) }],
           });
         }),
       );

@@ -12,26 +12,9 @@ import type * as activities from '../activities/index.ts';
 import type { PipelineConfig } from '../contracts/pipeline-config.ts';
 import { durationMs } from '../contracts/pipeline-config.ts';
 import { fanOut, sumExports } from './shard-fanout.ts';
+import { attemptsWithin, DEFAULT_EXPORT_RETRY_FOR, RETRY_BACKOFF } from './export-retry.ts';
 
-export const DEFAULT_EXPORT_RETRY_FOR = '15m';
-const RETRY_BACKOFF = { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 } as const;
-
-/**
- * How many attempts the backoff above fits into `ms` of waiting between attempts (the attempts' own
- * run time comes on top, so a long healthy export is never cut short by a total deadline). 15 minutes
- * gives 20 attempts: waits of 1, 2, 4, ... 32 s, then 60 s each.
- */
-export function attemptsWithin(ms: number): number {
-  let waited = 0;
-  let wait: number = RETRY_BACKOFF.initialInterval;
-  let attempts = 1;
-  while (waited + wait <= ms) {
-    waited += wait;
-    attempts++;
-    wait = Math.min(wait * RETRY_BACKOFF.backoffCoefficient, RETRY_BACKOFF.maximumInterval);
-  }
-  return attempts;
-}
+export { attemptsWithin, DEFAULT_EXPORT_RETRY_FOR } from './export-retry.ts';
 
 export interface ExportToDestinationInput {
   runId: string;

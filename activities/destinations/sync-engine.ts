@@ -13,6 +13,8 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { backoffAfterAttempt } from '../../workflows/export-retry.ts';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
 import { logger } from '../observability/logger.ts';
@@ -437,7 +439,12 @@ export interface ExecuteSyncInput {
   heartbeat?: (checkpoint: SyncCheckpoint) => void;
   /** The last heartbeat of a previous attempt: chunks before it are skipped. */
   resumeFrom?: SyncCheckpoint | number;
-  /** In-process handling of DestinationThrottledError before handing the wait to Temporal. */
+  /**
+   * In-process handling of DestinationThrottledError before handing the wait to Temporal: by default
+   * at most 2 retries per chunk, waiting the Retry-After, at most 60 s of waiting in all (a 429 or 503
+   * burst). Anything longer is an outage, ridden out by the export's Temporal retry policy with
+   * backoff, bounded by exportRetryFor.
+   */
   throttle?: { maxRetries?: number; maxWaitMs?: number };
   sleep?: (ms: number) => Promise<void>;
   signal?: AbortSignal;
@@ -461,6 +468,38 @@ export interface ExecuteSyncResult {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** This activity attempt (1 outside an activity) and when its first attempt was scheduled. */
+function activityAttempt(): { attempt: number; firstScheduledMs?: number } {
+  try {
+    const info = Context.current().info;
+    return { attempt: info.attempt, firstScheduledMs: info.scheduledTimestampMs };
+  } catch {
+    return { attempt: 1 };
+  }
+}
+
+/**
+ * The retryable failure for a destination that did not take a chunk (throttled past the in-process
+ * retry, 5xx, unreachable). Its message is what an operator reads if the retries run out and the run
+ * pauses: what failed, since when, and what to do.
+ */
+function unavailable(o: { destination: string; chunk: number; totalChunks: number; cause: Error; type: string; retryAfterMs?: number }): ApplicationFailure {
+  const { attempt, firstScheduledMs } = activityAttempt();
+  const since = firstScheduledMs ? `, first attempt ${Math.max(0, Math.round((Date.now() - firstScheduledMs) / 1000))} s ago` : '';
+  // Never less than the policy's own backoff: attemptsWithin() sizes the attempts to last exportRetryFor on it.
+  const nextRetryDelay = Math.max(o.retryAfterMs ?? 0, backoffAfterAttempt(attempt));
+  return ApplicationFailure.create({
+    type: o.type,
+    message:
+      `${o.destination} did not take chunk ${o.chunk} of ${o.totalChunks}: ${o.cause.message} (attempt ${attempt}${since}). ` +
+      `The export retries with backoff for the pipeline's operations.exportRetryFor (default 15m), then the run pauses; ` +
+      `once the destination answers again, resume the run (scoreflow resume --run <run id> --reason ...) and the export continues at chunk ${o.chunk}, without re-sending committed chunks.`,
+    nextRetryDelay,
+    details: [{ destination: o.destination, chunk: o.chunk, attempt, ...(o.retryAfterMs !== undefined && { retryAfterMs: o.retryAfterMs }) }],
+    cause: o.cause,
+  });
+}
 
 async function committedChunks(pool: pg.Pool, runId: string, destination: string): Promise<Set<number>> {
   const { rows } = await pool.query<{ chunk_index: number }>('SELECT chunk_index FROM destination_sync_chunk WHERE run_id = $1 AND destination = $2', [runId, destination]);
@@ -607,8 +646,8 @@ const isThrottled = (e: unknown): e is DestinationThrottledError => e instanceof
 
 /**
  * Sends a plan. Throws ApplicationFailure type DestinationRejected (non-retryable) when the destination
- * refuses a whole request, and type DestinationThrottled with nextRetryDelay = Retry-After once the
- * in-process retries (default 3, each wait at most 60 s) are spent.
+ * refuses a whole request, and types DestinationThrottled / DestinationUnavailable (retryable, with
+ * nextRetryDelay never below the export's backoff) once the short in-process retries are spent.
  */
 export async function executeSync(input: ExecuteSyncInput): Promise<ExecuteSyncResult> {
   const size = Math.max(1, Math.min(input.chunkRows ?? input.adapter.maxChunkRows, input.adapter.maxChunkRows));
@@ -630,7 +669,7 @@ export async function sendChunks(input: ChunkSourceInput, totalChunks: number, c
   const stateKey = input.stateKey ?? destination;
   const pool = input.pool ?? getPool();
   const sleep = input.sleep ?? defaultSleep;
-  const maxRetries = input.throttle?.maxRetries ?? 3;
+  const maxRetries = input.throttle?.maxRetries ?? 2;
   const maxWaitMs = input.throttle?.maxWaitMs ?? 60_000;
   const resumeFrom = typeof input.resumeFrom === 'number' ? input.resumeFrom : (input.resumeFrom?.nextChunk ?? 0);
   const done = await committedChunks(pool, runId, destination);
@@ -651,6 +690,7 @@ export async function sendChunks(input: ChunkSourceInput, totalChunks: number, c
     const key = idempotencyKey(runId, destination, chunk.op, chunk.index);
     const checkpoint = { nextChunk: chunk.index, totalChunks };
     let sent: ChunkResult | undefined;
+    let waitedMs = 0;
     for (let attempt = 0; !sent; attempt++) {
       try {
         sent = await adapter.send(chunk.rows, { idempotencyKey: key, chunkIndex: chunk.index, totalChunks, signal: input.signal });
@@ -666,21 +706,28 @@ export async function sendChunks(input: ChunkSourceInput, totalChunks: number, c
         }
         if (isThrottled(err)) {
           result.throttled++;
-          if (attempt < maxRetries && err.retryAfterMs <= maxWaitMs) {
+          if (attempt < maxRetries && waitedMs + err.retryAfterMs <= maxWaitMs) {
             log.warn({ chunk: chunk.index, retryAfterMs: err.retryAfterMs, attempt: attempt + 1 }, 'destination throttled; waiting');
             input.heartbeat?.(checkpoint);
+            waitedMs += err.retryAfterMs;
             await sleep(err.retryAfterMs);
             continue;
           }
-          throw ApplicationFailure.create({
+          input.heartbeat?.(checkpoint);
+          throw unavailable({
+            destination,
+            chunk: chunk.index,
+            totalChunks,
             type: 'DestinationThrottled',
-            message: `${err.message}; gave up in-process after ${attempt + 1} tries at chunk ${chunk.index}`,
-            nextRetryDelay: Math.max(1, err.retryAfterMs),
-            details: [{ destination, chunk: chunk.index, retryAfterMs: err.retryAfterMs }],
-            cause: err,
+            retryAfterMs: Math.max(1, err.retryAfterMs),
+            cause: Object.assign(new Error(`${err.message}; gave up in-process after ${attempt + 1} tries`), { name: err.name }),
           });
         }
-        throw err;
+        // A cancelled activity stops here; anything else the adapter threw (5xx, unreachable, timeout)
+        // is an outage of the destination, retried by Temporal like a throttle.
+        if (input.signal?.aborted || !(err instanceof Error) || err instanceof ApplicationFailure || ['AbortError', 'ZodError'].includes(err.name)) throw err;
+        input.heartbeat?.(checkpoint);
+        throw unavailable({ destination, chunk: chunk.index, totalChunks, type: 'DestinationUnavailable', cause: err });
       }
     }
     const { accepted, rejected } = await commitChunk(pool, runId, destination, stateKey, chunk, key, sent, input.ledgerDestination ?? destination);

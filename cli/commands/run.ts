@@ -53,12 +53,13 @@ export function checkRunInput(input: Record<string, unknown>): ActivationRunInpu
 
 /**
  * The workflow input for a run of a pipeline: what was given, else the pipeline's `operations`
- * (pauseTimeout, rollbackWindow). Undefined fields are left out, so the input stays minimal.
+ * (pauseTimeout, rollbackWindow, exportRetryFor). Undefined fields are left out, so the input stays minimal.
  */
 export function runInputFor(cfg: PipelineConfig, given: Record<string, unknown>): Record<string, unknown> {
   const input: Record<string, unknown> = { ...given };
   input.pauseTimeout ??= cfg.operations.pauseTimeout;
   input.rollbackWindow ??= cfg.operations.rollbackWindow;
+  input.exportRetryFor ??= cfg.operations.exportRetryFor;
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
   return input;
 }

@@ -12,7 +12,8 @@
  *   need no consent;
  * - more than `rateLimit.requests` requests in `rateLimit.windowMs` → 429 RESOURCE_EXHAUSTED with
  *   Retry-After; `failures` / `failNext()` answer 429 or 503 for the next N requests (queued in call
- *   order, so `failNext(2, 429)` then `failNext(1, 503)` answers 429, 429, 503);
+ *   order, so `failNext(2, 429)` then `failNext(1, 503)` answers 429, 429, 503); `startOutage(ms, status)`
+ *   answers 429, 500 or 503 to every request for a while (outage.ts);
  * - `latencyMs` / `setLatency()` delay every answer, as a slow API does (the request is still applied
  *   when the client has gone away meanwhile);
  * - `Idempotency-Key`: a key seen before with the same body answers the first response again without
@@ -23,6 +24,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { Outage, type OutageControl } from './outage.ts';
 import type { z } from 'zod';
 import {
   GOOGLE_MAX_MEMBERS_PER_REQUEST,
@@ -73,7 +75,7 @@ export interface GoogleDelivery {
   members: number;
 }
 
-export interface RunningGoogleServer {
+export interface RunningGoogleServer extends OutageControl {
   /** Base URL of the API version, e.g. http://127.0.0.1:1234/v1: the adapter's baseUrl. */
   url: string;
   token: string;
@@ -132,6 +134,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   };
   queueFailures(options.failures?.count ?? 0, options.failures?.status ?? 429, options.failures?.retryAfterSeconds ?? 1);
   let latencyMs = options.latencyMs ?? 0;
+  const outage = new Outage();
   const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersRemoved: 0 };
   const deliveries: GoogleDelivery[] = [];
   const byKey = new Map<string, { bodySha: string; response: { requestId: string } }>();
@@ -148,6 +151,17 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   const handle = (operation: 'ingest' | 'remove') => async (req: FastifyRequest, reply: FastifyReply) => {
     counts.requests++;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const down = outage.answer();
+    if (down) {
+      counts.throttled++;
+      const body =
+        down.status === 429
+          ? googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (outage).')
+          : down.status === 503
+            ? googleError(503, 'UNAVAILABLE', 'The service is currently unavailable (outage).')
+            : googleError(500, 'INTERNAL', 'Internal error encountered (outage).');
+      return reply.code(down.status).headers(down.headers).send(body);
+    }
     const failure = failures.shift();
     if (failure) {
       counts.throttled++;
@@ -252,6 +266,9 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     membership: (id) => audiences.get(id).size,
     hasEmail: (id, sha) => audiences.get(id).has(`email:${sha}`),
     failNext: (count, status = 429, retryAfterSeconds = 1) => queueFailures(count, status, retryAfterSeconds),
+    startOutage: (ms, status, retryAfterSeconds) => outage.startOutage(ms, status, retryAfterSeconds),
+    endOutage: () => outage.endOutage(),
+    outageAnswers: () => outage.outageAnswers(),
     setLatency: (ms) => {
       latencyMs = ms;
     },

@@ -6,12 +6,14 @@
  * acknowledged with 200. `injectFailures(n, status)` makes the next n requests answer 429 or 503
  * with Retry-After before any verification, as a rate limiter in front of a consumer would.
  * `latencyMs` / `setLatency(ms)` make every answer that slow (a request whose client went away
- * meanwhile is still applied, as a real consumer would).
+ * meanwhile is still applied, as a real consumer would). `startOutage(ms, status)` makes every request
+ * answer 429, 500 or 503 for a while (outage.ts).
  * Standalone: `WEBHOOK_SECRET=whsec_... node --import tsx scripts/contract-servers/webhook-receiver.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { Webhook } from 'standardwebhooks';
+import { Outage, type OutageControl } from './outage.ts';
 
 export interface WebhookReceiverCounts {
   requests: number;
@@ -22,7 +24,7 @@ export interface WebhookReceiverCounts {
   injected: number;
 }
 
-export interface RunningWebhookReceiver {
+export interface RunningWebhookReceiver extends OutageControl {
   url: string;
   counts: WebhookReceiverCounts;
   /** webhook-id → parsed body of its first verified delivery. */
@@ -47,6 +49,7 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
   const failures: { status: number; retryAfter: number }[] = [];
   const rejections: { status: number; reason: string }[] = [];
   let latencyMs = options.latencyMs ?? 0;
+  const outage = new Outage();
 
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
   app.removeAllContentTypeParsers();
@@ -55,6 +58,11 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
   app.post(path, async (req, reply) => {
     counts.requests++;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const down = outage.answer();
+    if (down) {
+      counts.injected++;
+      return reply.code(down.status).headers(down.headers).send({ error: 'receiver unavailable' });
+    }
     const failure = failures.shift();
     if (failure) {
       counts.injected++;
@@ -98,6 +106,9 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
     setLatency(ms) {
       latencyMs = ms;
     },
+    startOutage: (ms, status, retryAfterSeconds) => outage.startOutage(ms, status, retryAfterSeconds),
+    endOutage: () => outage.endOutage(),
+    outageAnswers: () => outage.outageAnswers(),
     close: () => app.close(),
   };
 }

@@ -10,8 +10,8 @@
  *   then a new worker is started (as a supervisor would);
  * - temporal-restart: kill -9 of the Temporal dev server during scoring, restarted on the same port
  *   and database file;
- * - db-terminate: pg_terminate_backend of every backend of the database, during ingest and again
- *   during export;
+ * - db-terminate: pg_terminate_backend of every backend of the database, again and again (0.3–2 s
+ *   apart) from the start of ingest to the end of the export;
  * - receivers-500/503/429: every HTTP receiver answers that status for --outage-seconds from the
  *   start of the export, then recovers.
  * A run that pauses is resumed the way an operator does it (`scoreflow resume --run`), once the
@@ -49,6 +49,8 @@ const REPO = resolve(import.meta.dirname, '..');
 const DEFAULT_SEED = 20_261_204;
 const DEFAULT_DATABASE = 'postgres://postgres@127.0.0.1:5432/scoreflow_chaos_dev';
 const NATS_URL = process.env.NATS_URL ?? '127.0.0.1:4222';
+/** Backend terminations per db-terminate run, 0.3–2 s apart. */
+const DB_TERMINATIONS = 12;
 const KILL_STAGES = ['ingest', 'score', 'publish', 'export'] as const;
 type KillStage = (typeof KILL_STAGES)[number];
 /** Workflow stages in run order, to tell whether a run is already past a stage it was to be killed in. */
@@ -87,6 +89,10 @@ interface Options {
   runTimeoutSeconds: number;
   databaseUrl: string;
   keep: boolean;
+  /** Run the Temporal restart and the backend termination alongside the others (short form), not alone at the end. */
+  overlap: boolean;
+  /** Also write the JSON object to this file (whatever the stdout form). */
+  jsonFile?: string;
 }
 
 export interface RunOutcome {
@@ -123,12 +129,14 @@ function parseOptions(argv: string[]): Options {
       'run-timeout': { type: 'string' },
       'database-url': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      overlap: { type: 'boolean' },
+      'json-file': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npm run chaos -- [--short] [--json] [--seed N] [--visitors N] [--kills N] [--outage-seconds N] [--parallel N] [--run-timeout S] [--database-url URL] [--keep]\n' +
+      'npm run chaos -- [--short] [--json] [--seed N] [--visitors N] [--kills N] [--outage-seconds N] [--parallel N] [--run-timeout S] [--database-url URL] [--overlap] [--json-file FILE] [--keep]\n' +
         'Full cycles under injected faults; counts lost and duplicated rows at the receivers against the stored sync plan. See docs/chaos.md.\n',
     );
     process.exit(0);
@@ -151,10 +159,12 @@ function parseOptions(argv: string[]): Options {
     visitors: int('visitors', values.visitors, short ? 1_000 : 2_000, 50),
     kills: int('kills', values.kills, short ? 2 : 12, 0),
     outageSeconds: int('outage-seconds', values['outage-seconds'], short ? 20 : 75, 1),
-    parallel: int('parallel', values.parallel, 3, 1),
+    parallel: int('parallel', values.parallel, 5, 1),
     runTimeoutSeconds: int('run-timeout', values['run-timeout'], 420, 30),
     databaseUrl,
     keep: values.keep!,
+    overlap: values.overlap ?? short,
+    jsonFile: values['json-file'],
   };
 }
 
@@ -405,7 +415,8 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
     const killAt = fault.kind === 'worker-kill' ? fault.stage : undefined;
     let killDelayMs = Math.floor(rnd.next() * 1500);
     let injected = false;
-    const dbTerminateAt: string[] = fault.kind === 'db-terminate' ? ['ingest', 'export'] : [];
+    let terminations = 0;
+    let nextTerminationAt = 0;
     let faultClearsAt = 0;
     let lastStage = '';
     let stageSeenAt = 0;
@@ -450,11 +461,14 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
         await suite.startTemporal();
         note('Temporal dev server restarted on the same port and database file');
       }
-      if (dbTerminateAt.length > 0 && (stage === dbTerminateAt[0] || (stage && stageIndex(stage) > stageIndex(dbTerminateAt[0]!)))) {
-        const at = dbTerminateAt.shift()!;
-        await sleep(Math.floor(rnd.next() * 300));
+      // Backend termination: again and again, from the start of ingest to the end of the export, so
+      // it hits clients that are idle, mid-query and checked out in a transaction.
+      if (fault.kind === 'db-terminate' && terminations < DB_TERMINATIONS && stageIndex(stage) >= stageIndex('ingest') && stageIndex(stage) <= stageIndex('export') && Date.now() >= nextTerminationAt) {
+        terminations++;
+        injected = true;
         const n = await suite.terminateBackends();
-        note(`pg_terminate_backend of ${n} backend(s) of the database during ${stage} (aimed at ${at})`);
+        note(`pg_terminate_backend of ${n} backend(s) of the database during ${stage}`);
+        nextTerminationAt = Date.now() + 300 + Math.floor(rnd.next() * 1700);
       }
       if (!injected && fault.kind === 'receivers' && stage === 'export') {
         injected = true;
@@ -505,7 +519,7 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
         }
       }
     }
-    if (!injected && fault.kind !== 'db-terminate') {
+    if (!injected) {
       outcome.error = `${outcome.error ? `${outcome.error}; ` : ''}the fault was never injected (the run never reached its stage)`;
     }
   } catch (err) {
@@ -617,8 +631,8 @@ async function main() {
   let runs: RunOutcome[] = [];
   try {
     await suite.start();
-    const local = faults.map((f, i) => ({ f, i })).filter(({ f }) => !isGlobal(f));
-    const global = faults.map((f, i) => ({ f, i })).filter(({ f }) => isGlobal(f));
+    const local = faults.map((f, i) => ({ f, i })).filter(({ f }) => o.overlap || !isGlobal(f));
+    const global = faults.map((f, i) => ({ f, i })).filter(({ f }) => !o.overlap && isGlobal(f));
     runs = await pooled(local, o.parallel, ({ f, i }) => executeRun(suite, i, f));
     for (const { f, i } of global) runs.push(await executeRun(suite, i, f));
   } finally {
@@ -627,8 +641,10 @@ async function main() {
   const rows = summarise(runs);
   const ok = rows.every((r) => r.ok) && runs.length === faults.length;
   const seconds = Math.round((Date.now() - began) / 1000);
+  const report = JSON.stringify({ ok, seed: o.seed, form: o.short ? 'short' : 'full', visitors: o.visitors, seconds, faults: rows, runs });
+  if (o.jsonFile) writeFileSync(o.jsonFile, `${report}\n`);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ ok, seed: o.seed, form: o.short ? 'short' : 'full', visitors: o.visitors, seconds, faults: rows, runs })}\n`);
+    process.stdout.write(`${report}\n`);
   } else {
     process.stdout.write(`chaos suite, seed ${o.seed} (${o.short ? 'short' : 'full'} form, ${o.visitors} visitors per run, ${seconds} s)\n\n${formatTable(rows)}\n\n`);
     for (const r of runs.filter((x) => !runOk(x))) {

@@ -204,6 +204,8 @@ class Suite {
   bundlePath!: string;
   readonly dir: string;
   readonly rnd: SeededRandom;
+  /** Every worker process started, so an interrupted suite leaves none behind. */
+  readonly children = new Set<ChildProcess>();
   private readonly log: (line: string) => void;
 
   constructor(readonly o: Options) {
@@ -263,6 +265,7 @@ class Suite {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
+    this.children.add(child);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     return { child, log: () => out, killedByUs: false, exited };
   }
@@ -627,6 +630,14 @@ async function main() {
   const faults = planRuns(o);
   const suite = new Suite(o);
   const began = Date.now();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      suite.say(`${signal}: killing the workers and the Temporal dev server`);
+      for (const c of suite.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      suite.dev?.child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
   suite.say(`seed ${o.seed}; ${o.short ? 'short' : 'full'} form: ${faults.length} runs of ${o.visitors} visitors (${faults.map(faultLabel).join(', ')}); up to ${o.parallel} at once`);
   let runs: RunOutcome[] = [];
   try {

@@ -51,8 +51,8 @@ export async function streamRows(nc: NatsConnection, stream: string): Promise<St
   return out;
 }
 
-/** lost, duplicated and unplanned of rows identified by `op:id`. */
-function byRow(planned: string[], received: string[]): Pick<DestinationCount, 'lost' | 'duplicated' | 'unplanned'> {
+/** Lost, duplicated and unplanned rows, each row named `op:id`: planned once, received any number of times. */
+export function countRows(planned: string[], received: string[]): Pick<DestinationCount, 'lost' | 'duplicated' | 'unplanned'> {
   const want = new Set(planned);
   const seen = new Map<string, number>();
   for (const r of received) seen.set(r, (seen.get(r) ?? 0) + 1);
@@ -96,14 +96,14 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
         const b = body as { data: { rows?: StreamRow[] } & Partial<StreamRow> };
         return b.data.rows ?? [b.data as StreamRow];
       });
-      counted = byRow(
+      counted = countRows(
         rows.map((r) => rowKey(r.op, r.entityId)),
         received.map((r) => rowKey(r.op, r.entity_id)),
       );
       redelivered = s.webhook.counts.duplicates;
     } else if (kind === 'nats') {
       const received = await streamRows(a.nc, a.stream);
-      counted = byRow(
+      counted = countRows(
         rows.map((r) => rowKey(r.op, r.entityId)),
         received.map((r) => rowKey(r.op, r.entity_id)),
       );
@@ -111,7 +111,7 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
       const applied = [...s.target.batches.values()].flatMap((b) =>
         b.applied.map((r) => rowKey(Object.values(r.attrs).every((v) => v === TARGET_CLEAR_SENTINEL) ? 'remove' : 'upsert', r.id)),
       );
-      counted = byRow(
+      counted = countRows(
         rows.map((r) => rowKey(r.op, r.identifiers.thirdPartyId)),
         applied,
       );

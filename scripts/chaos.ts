@@ -159,8 +159,8 @@ function parseOptions(argv: string[]): Options {
     visitors: int('visitors', values.visitors, short ? 1_000 : 2_000, 50),
     kills: int('kills', values.kills, short ? 2 : 12, 0),
     outageSeconds: int('outage-seconds', values['outage-seconds'], short ? 20 : 75, 1),
-    parallel: int('parallel', values.parallel, 5, 1),
-    runTimeoutSeconds: int('run-timeout', values['run-timeout'], 420, 30),
+    parallel: int('parallel', values.parallel, 3, 1),
+    runTimeoutSeconds: int('run-timeout', values['run-timeout'], 900, 30),
     databaseUrl,
     keep: values.keep!,
     overlap: values.overlap ?? short,
@@ -499,7 +499,7 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
       }
       if (Date.now() > deadline) {
         outcome.status = 'STUCK';
-        outcome.error = `not finished within ${o.runTimeoutSeconds} s (last stage ${lastStage || 'unknown'}, ${view?.status ?? 'no answer to the status query'})`;
+        outcome.error = `not finished within ${o.runTimeoutSeconds} s (last stage ${lastStage || 'unknown'}, ${view?.status ?? 'no answer to the status query'}); worker output: ${worker?.log().trim().split('\n').slice(-3).join(' | ') || '(none)'}`;
         note(outcome.error);
         await handle.terminate('chaos suite: run timeout').catch(() => undefined);
         break;

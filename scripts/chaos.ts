@@ -157,7 +157,7 @@ function parseOptions(argv: string[]): Options {
     short,
     seed: int('seed', values.seed, DEFAULT_SEED, 0),
     visitors: int('visitors', values.visitors, short ? 1_000 : 2_000, 50),
-    kills: int('kills', values.kills, short ? 2 : 12, 0),
+    kills: int('kills', values.kills, short ? 2 : 10, 0),
     outageSeconds: int('outage-seconds', values['outage-seconds'], short ? 20 : 75, 1),
     parallel: int('parallel', values.parallel, 3, 1),
     runTimeoutSeconds: int('run-timeout', values['run-timeout'], 900, 30),

@@ -327,7 +327,8 @@ async function recreateChaosDatabase(url: string): Promise<void> {
 async function executeRun(suite: Suite, index: number, fault: Fault): Promise<RunOutcome> {
   const o = suite.o;
   const label = faultLabel(fault);
-  const tag = `c${o.seed.toString(36)}n${index}`;
+  // Names carry the process id: two suites may share the NATS server (stream names) at once.
+  const tag = `c${process.pid.toString(36)}n${index}`;
   const workflowId = `chaos-${tag}.run`;
   const dir = join(suite.dir, tag);
   mkdirSync(dir, { recursive: true });

@@ -93,6 +93,8 @@ interface Options {
   overlap: boolean;
   /** Also write the JSON object to this file (whatever the stdout form). */
   jsonFile?: string;
+  /** Only the faults whose label starts with one of these (e.g. `db-terminate,receivers`). */
+  only?: string[];
 }
 
 export interface RunOutcome {
@@ -131,12 +133,13 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       overlap: { type: 'boolean' },
       'json-file': { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npm run chaos -- [--short] [--json] [--seed N] [--visitors N] [--kills N] [--outage-seconds N] [--parallel N] [--run-timeout S] [--database-url URL] [--overlap] [--json-file FILE] [--keep]\n' +
+      'npm run chaos -- [--short] [--json] [--seed N] [--visitors N] [--kills N] [--outage-seconds N] [--parallel N] [--run-timeout S] [--database-url URL] [--overlap] [--json-file FILE] [--only FAULT,...] [--keep]\n' +
         'Full cycles under injected faults; counts lost and duplicated rows at the receivers against the stored sync plan. See docs/chaos.md.\n',
     );
     process.exit(0);
@@ -165,6 +168,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep!,
     overlap: values.overlap ?? short,
     jsonFile: values['json-file'],
+    only: values.only?.split(',').map((x) => x.trim()).filter(Boolean),
   };
 }
 
@@ -172,7 +176,8 @@ function parseOptions(argv: string[]): Options {
 function planRuns(o: Options): Fault[] {
   const kills: Fault[] = Array.from({ length: o.kills }, (_, i) => ({ kind: 'worker-kill', stage: (o.short ? (['score', 'export'] as const) : KILL_STAGES)[i % (o.short ? 2 : 4)]! }));
   const outages: Fault[] = o.short ? [{ kind: 'receivers', status: 503 }] : ([500, 503, 429] as const).map((status) => ({ kind: 'receivers', status }));
-  return [...kills, ...outages, { kind: 'temporal-restart' }, { kind: 'db-terminate' }];
+  const all: Fault[] = [...kills, ...outages, { kind: 'temporal-restart' }, { kind: 'db-terminate' }];
+  return o.only ? all.filter((f) => o.only!.some((p) => faultLabel(f).startsWith(p))) : all;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -28,7 +28,7 @@ export async function ensureDatabase(url = databaseUrl()): Promise<void> {
   const name = databaseName(url);
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = newClient(admin.toString());
   try {
     await client.connect();
   } catch (err) {
@@ -58,7 +58,7 @@ export async function recreateDatabase(url: string): Promise<void> {
   if (!/_(test|ci)$/.test(name)) throw new Error(`refusing to drop database "${name}": only *_test and *_ci databases are recreated`);
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = newClient(admin.toString());
   await client.connect();
   try {
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -79,7 +79,7 @@ const MIGRATION_LOCK_KEY = 0x5c0f10;
  */
 export async function migrate(url = databaseUrl(), log: (msg: string) => void = () => {}): Promise<string[]> {
   await ensureDatabase(url);
-  const client = new pg.Client({ connectionString: url });
+  const client = newClient(url);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -132,8 +132,7 @@ export function runInQueryScope<T>(scope: QueryScope, fn: () => Promise<T>): Pro
 export async function cancelScopeQueries(scope: QueryScope, url = databaseUrl()): Promise<number> {
   const pids = [...scope].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
   if (pids.length === 0) return 0;
-  const admin = new pg.Client({ connectionString: url });
-  admin.on('error', () => {});
+  const admin = newClient(url);
   try {
     await admin.connect();
     const { rows } = await admin.query<{ n: number }>('SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))::int AS n FROM unnest($1::int[]) AS pid', [pids]);
@@ -143,22 +142,52 @@ export async function cancelScopeQueries(scope: QueryScope, url = databaseUrl())
   }
 }
 
-function track(client: pg.PoolClient, scope: QueryScope | undefined): pg.PoolClient {
-  // A checked-out client whose server connection dies emits 'error'; unhandled, that kills the
-  // process. The failing query rejects anyway, so the activity fails and Temporal retries it.
+/**
+ * True for errors that mean the server connection is gone (terminated backend, reset socket, server
+ * shutdown): such a client must be discarded, never returned to the pool, and the work retried on a
+ * fresh connection.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (typeof e.code === 'string' && (/^(08|57P0)/.test(e.code) || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code))) return true;
+  return typeof e.message === 'string' && /Connection terminated|not queryable|ECONNRESET|EPIPE|terminating connection/i.test(e.message);
+}
+
+/** The connection error a client emitted, when it emitted one. */
+const lostConnections = new WeakMap<object, Error>();
+
+/**
+ * Gives a client an 'error' listener. A client whose server connection dies emits 'error' (idle,
+ * checked out between queries, or mid-COPY); unhandled, that event kills the whole worker process.
+ * The failing statement rejects anyway, so the activity fails and Temporal retries it; the error is
+ * kept so the client is discarded on release.
+ */
+export function guardClient<C extends pg.Client | pg.PoolClient>(client: C): C {
   if (!guarded.has(client)) {
     guarded.add(client);
-    client.on('error', () => {});
+    client.on('error', (err: Error) => {
+      lostConnections.set(client, err);
+    });
   }
-  if (scope) {
-    scope.add(client);
-    const release = client.release;
-    client.release = (err?: Error | boolean) => {
-      scope.delete(client);
-      client.release = release;
-      return release.call(client, err);
-    };
-  }
+  return client;
+}
+
+/** A standalone client (admin work, migrations) guarded like the pool's. */
+export function newClient(connectionString: string): pg.Client {
+  return guardClient(new pg.Client({ connectionString }));
+}
+
+function track(client: pg.PoolClient, scope: QueryScope | undefined): pg.PoolClient {
+  guardClient(client);
+  if (scope) scope.add(client);
+  const release = client.release;
+  client.release = (err?: Error | boolean) => {
+    scope?.delete(client);
+    client.release = release;
+    // A client that lost its connection is destroyed, never handed to the next caller.
+    return release.call(client, err || lostConnections.get(client));
+  };
   return client;
 }
 
@@ -173,13 +202,19 @@ class ScopedPool extends pg.Pool {
   }
 }
 
+/** A pool with guarded, scoped checkouts; its idle clients' errors are dropped (pg-pool discards those clients). */
+export function createPool(url: string, max: number): pg.Pool {
+  const pool = new ScopedPool({ connectionString: url, max });
+  pool.on('error', () => {
+    /* an idle client died: pg-pool removes it; the next query opens a new connection */
+  });
+  return pool;
+}
+
 export function getPool(url = databaseUrl()): pg.Pool {
   let pool = pools.get(url);
   if (!pool) {
-    pool = new ScopedPool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
-    pool.on('error', () => {
-      /* idle client errors are surfaced on the next query */
-    });
+    pool = createPool(url, Number(process.env.PG_POOL_MAX ?? 10));
     pools.set(url, pool);
   }
   return pool;
@@ -193,15 +228,21 @@ export async function closePools(): Promise<void> {
 
 export async function withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, pool = getPool()): Promise<T> {
   const client = await pool.connect();
+  let discard: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A lost connection has rolled the transaction back already; a ROLLBACK that fails means the
+    // client is unusable. Either way it is destroyed on release, not returned to the pool.
+    if (isConnectionLost(err)) discard = err as Error;
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      discard ??= rollbackErr;
+    });
     throw err;
   } finally {
-    client.release();
+    client.release(discard);
   }
 }

@@ -4,8 +4,8 @@
  * real runs). Named `<database>_scratch_<random>`, dropped by `drop()` whatever happened.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { databaseUrl, ensureDatabase, migrate } from './db.ts';
+import type pg from 'pg';
+import { createPool, databaseUrl, ensureDatabase, migrate, newClient } from './db.ts';
 
 export interface ScratchDatabase {
   name: string;
@@ -32,7 +32,7 @@ export async function createScratchDatabase(baseUrl = databaseUrl()): Promise<Sc
     if (dropped) return;
     dropped = true;
     await pool?.end().catch(() => undefined);
-    const admin = new pg.Client({ connectionString: adminUrl(baseUrl) });
+    const admin = newClient(adminUrl(baseUrl));
     await admin.connect();
     try {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -43,10 +43,8 @@ export async function createScratchDatabase(baseUrl = databaseUrl()): Promise<Sc
   try {
     await ensureDatabase(url.toString());
     await migrate(url.toString());
-    pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-    pool.on('error', () => {
-      /* idle client errors surface on the next query */
-    });
+    // Guarded like the main pool: a checked-out client losing its connection must not kill the worker.
+    pool = createPool(url.toString(), 4);
   } catch (err) {
     await drop().catch(() => undefined);
     throw err;

@@ -1,0 +1,257 @@
+/**
+ * A database fault must fail an activity, never the worker process. A `scoreflow worker` child
+ * process (as an operator runs it) works through a real activation cycle (ingest, features, score,
+ * gate, publish, a file export and a webhook export to the contract receiver) while every backend of
+ * the test database is terminated with pg_terminate_backend, several times: while a COPY is in
+ * flight, while a transaction is open, and blindly. The worker process must still be alive, the run
+ * must complete (Temporal retries the failed activities), and the counts must reconcile: every
+ * record of the feed loaded once, every visitor published once, the ledger and the receivers holding
+ * each routed row exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GenerateResult } from '../../activities/feed/generator.ts';
+import { closePools, getPool } from '../../activities/store/db.ts';
+import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import type { ActivationRunResult } from '../../workflows/activation-run.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import type { Destination } from '../../contracts/pipeline-config.ts';
+import { generateRecentFeed, readFileExport, uid } from '../helpers/activation-run.ts';
+import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
+import { REPO_ROOT } from '../helpers/run-cli.ts';
+import { temporalAddress } from '../helpers/temporal.ts';
+
+const VISITORS = 800;
+/** Terminations of every backend of the database during the run, at least. */
+const MIN_KILLS = 5;
+/**
+ * At most this many, at least this far apart, and at most KILLS_PER_STEP while the same activities
+ * (or export children) are pending: a stage's activity has 5 attempts, and a database that fails it
+ * five times in a row is an outage that should pause the run, which is not what this test is about.
+ */
+const MAX_KILLS = 10;
+const KILL_SPACING_MS = 3_000;
+const KILLS_PER_STEP = 2;
+
+const databaseName = () => new URL(process.env.DATABASE_URL!).pathname.slice(1);
+
+interface Kill {
+  /** What was running when the backends were terminated. */
+  during: 'copy' | 'transaction' | 'any';
+  /** The run's pending activities and child workflows at that moment. */
+  step: string;
+  terminated: number;
+  query: string;
+}
+
+let servers: ContractServers;
+let pipeline: TestPipeline;
+let feed: GenerateResult;
+let worker: ChildProcess;
+let workerLog = '';
+let workerExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+let connection: Connection;
+let client: Client;
+const workflowId = uid('dbfault-run');
+let run: ActivationRunResult;
+const kills: Kill[] = [];
+
+/** Terminates every backend of the test database (from the `postgres` database, so not itself). */
+async function terminateAll(admin: pg.Client): Promise<number> {
+  const { rows } = await admin.query<{ n: number }>(
+    'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [databaseName()],
+  );
+  return rows[0]!.n;
+}
+
+/** What the run is doing: its pending activities and child workflows, by type. */
+async function pendingStep(handle: WorkflowHandle): Promise<string> {
+  const { raw } = await handle.describe();
+  const acts = (raw.pendingActivities ?? []).map((a) => a.activityType?.name ?? '?');
+  const children = (raw.pendingChildren ?? []).map((c) => `child:${c.workflowTypeName ?? '?'}`);
+  return [...acts, ...children].sort().join(',');
+}
+
+/**
+ * Until `done()`, watches pg_stat_activity and terminates all backends when a COPY is running, when
+ * a transaction is open, and otherwise whenever the worker is busy, spaced KILL_SPACING_MS apart.
+ */
+async function terminateDuringRun(handle: WorkflowHandle, done: () => boolean): Promise<void> {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  admin.on('error', () => {});
+  await admin.connect();
+  try {
+    let last = 0;
+    while (!done() && kills.length < MAX_KILLS) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (Date.now() - last < KILL_SPACING_MS) continue;
+      const { rows } = await admin.query<{ query: string; in_tx: boolean }>(
+        `SELECT query, xact_start IS NOT NULL AS in_tx FROM pg_stat_activity
+          WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`,
+        [databaseName()],
+      );
+      const copy = rows.find((r) => /^\s*COPY\b/i.test(r.query));
+      const tx = rows.find((r) => r.in_tx);
+      const seen = new Set(kills.map((k) => k.during));
+      let during: Kill['during'] | undefined;
+      let query = '';
+      if (copy && !(seen.has('copy') && kills.filter((k) => k.during === 'copy').length >= 2)) [during, query] = ['copy', copy.query];
+      else if (tx && !seen.has('transaction')) [during, query] = ['transaction', tx.query];
+      else if (rows.length > 0 && seen.has('copy') && seen.has('transaction')) [during, query] = ['any', rows[0]!.query];
+      if (!during) continue;
+      const step = await pendingStep(handle);
+      if (!step || kills.filter((k) => k.step === step).length >= KILLS_PER_STEP) continue;
+      const terminated = await terminateAll(admin);
+      if (terminated === 0) continue;
+      kills.push({ during, step, terminated, query: query.slice(0, 80) });
+      last = Date.now();
+    }
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+beforeAll(async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'scoreflow-dbfault-'));
+  servers = await startContractServers({ tag: uid('dbf').replace(/-/g, '') });
+  const webhook = servers.destinations().find((d) => d.kind === 'webhook')! as Destination;
+  pipeline = writeTestPipeline(
+    {
+      online: { enabled: false },
+      destinations: [
+        { name: 'outbox', kind: 'file', outbox: join(tmp, 'outbox'), formats: ['csv', 'jsonl'], filter: { consentPurpose: 'personalization', requireEligible: true }, holdout: 'exclude_control' },
+        { ...webhook, name: 'offers-webhook' },
+      ],
+    },
+    uid('dbfault'),
+  );
+  feed = await generateRecentFeed({ out: pipeline.inbox, rsid: uid('dbfault').replace(/-/g, ''), seed: 14_001, visitors: VISITORS });
+
+  const taskQueue = uid('dbfault-queue');
+  worker = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', 'main.ts'), 'worker'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      ...servers.env,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      DATABASE_URL: process.env.DATABASE_URL!,
+      SCOREFLOW_TASK_QUEUE: taskQueue,
+      SCOREFLOW_REPORT_DIR: join(tmp, 'reports'),
+      METRICS_PORT: 'off',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (b: Buffer) => {
+    workerLog = (workerLog + b.toString()).slice(-40_000);
+  };
+  worker.stdout!.on('data', keep);
+  worker.stderr!.on('data', keep);
+  worker.once('exit', (code, signal) => {
+    workerExit = { code, signal };
+  });
+
+  // The faults are for the run: wait until the worker has migrated and is polling.
+  const deadline = Date.now() + 300_000;
+  while (!/worker running/.test(workerLog)) {
+    if (workerExit || Date.now() > deadline) throw new Error(`the worker did not start (${JSON.stringify(workerExit)}):\n${workerLog}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  connection = await Connection.connect({ address: temporalAddress() });
+  client = new Client({ connection });
+  const handle = await client.workflow.start('activationRun', { taskQueue, workflowId, args: [{ pipelinePath: pipeline.path, feedDir: pipeline.inbox }] });
+  let finished = false;
+  const killing = terminateDuringRun(handle, () => finished || workerExit !== null);
+  try {
+    // Fails fast, with what happened, when the worker dies or the run pauses instead of completing.
+    for (;;) {
+      const desc = await handle.describe();
+      if (desc.status.name !== 'RUNNING') break;
+      if (workerExit) throw new Error(`the worker process exited (${JSON.stringify(workerExit)})`);
+      const view = await handle.query(statusQuery).catch(() => undefined);
+      if (view?.status === 'PAUSED') throw new Error(`the run paused at ${view.stage}: ${view.pausedReason}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    run = (await handle.result()) as ActivationRunResult;
+  } catch (err) {
+    throw new Error(`run ${workflowId} did not complete: ${(err as Error).message}\nkills: ${JSON.stringify(kills)}\nworker log:\n${workerLog}`);
+  } finally {
+    finished = true;
+    await killing;
+  }
+}, 900_000);
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null && worker.signalCode === null) {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+  }
+  await connection?.close();
+  await servers?.close();
+  await closePools();
+});
+
+describe('the worker survives termination of every database backend during a run', () => {
+  it('terminated the backends several times, mid-COPY and mid-transaction included, and the worker process stayed up', () => {
+    expect(kills.length, JSON.stringify(kills)).toBeGreaterThanOrEqual(MIN_KILLS);
+    expect(kills.filter((k) => k.during === 'copy').length, JSON.stringify(kills)).toBeGreaterThanOrEqual(1);
+    expect(kills.filter((k) => k.during === 'transaction').length, JSON.stringify(kills)).toBeGreaterThanOrEqual(1);
+    expect(workerExit, `the worker exited:\n${workerLog}`).toBeNull();
+    expect(worker.exitCode).toBeNull();
+    expect(workerLog).not.toMatch(/Emitted 'error' event|Unhandled/);
+  });
+
+  it('the run completes, and its counts reconcile with the feed and the database', async () => {
+    expect(run.status, `paused or failed: ${JSON.stringify(run)}\nkills: ${JSON.stringify(kills)}`).toBe('COMPLETED');
+    const c = run.counts;
+    expect(c.records).toBe(feed.records);
+    expect(c.records).toBe(c.loaded! + c.excluded! + c.quarantined!);
+    const db = getPool();
+    const deliveries = feed.deliveries.map((d) => d.deliveryId);
+    const hits = await db.query<{ n: number; distinct_n: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT (delivery_id, file_name, record_no))::int AS distinct_n FROM feed_hit WHERE delivery_id = ANY($1)',
+      [deliveries],
+    );
+    expect(hits.rows[0]).toEqual({ n: c.loaded, distinct_n: c.loaded });
+    const visitors = await db.query<{ n: number }>('SELECT count(DISTINCT visitor_id)::int AS n FROM feed_hit WHERE delivery_id = ANY($1)', [deliveries]);
+    expect(c.features).toBe(visitors.rows[0]!.n);
+    expect(c.scored).toBe(c.features);
+    expect(c.published! + c.contractQuarantined!).toBe(c.scored);
+    const published = await db.query<{ n: number; distinct_n: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT entity_id)::int AS distinct_n FROM activation_record WHERE run_id = $1',
+      [workflowId],
+    );
+    expect(published.rows[0]).toEqual({ n: c.published, distinct_n: c.published });
+  });
+
+  it('the file export holds each routed record once, and the ledger agrees', async () => {
+    const e = run.exports.find((x) => x.destination === 'outbox')!;
+    const out = readFileExport(e.location!);
+    expect(out.csv).toHaveLength(e.rows);
+    expect(new Set(out.csv.map((r) => r.entity_id)).size).toBe(e.rows);
+    const { rows } = await getPool().query<{ stage: string; n: number }>(
+      "SELECT stage, count(*)::int AS n FROM ledger_event WHERE run_id = $1 AND destination IN ('', 'outbox') GROUP BY stage ORDER BY stage",
+      [workflowId],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.stage, r.n]))).toEqual({ generated: run.counts.published, exported: e.rows, delivered: e.rows, suppressed: run.counts.published! - e.rows });
+  });
+
+  it('the webhook receiver applied every delivered row exactly once', async () => {
+    const e = run.exports.find((x) => x.destination === 'offers-webhook')!;
+    expect(e.rows).toBeGreaterThan(0);
+    const delivered = await getPool().query<{ entity_id: string }>("SELECT entity_id FROM ledger_event WHERE run_id = $1 AND destination = 'offers-webhook' AND stage = 'delivered'", [workflowId]);
+    // Applied = the first delivery of each webhook-id; redeliveries after a lost commit are deduped by the receiver.
+    const applied = [...servers.webhook.messages.values()].flatMap((m) => (m as { data: { rows: { entity_id: string }[] } }).data.rows.map((r) => r.entity_id));
+    expect(applied.length).toBe(new Set(applied).size);
+    expect(new Set(applied)).toEqual(new Set(delivered.rows.map((r) => r.entity_id)));
+    expect(applied.length).toBe(e.rows);
+  });
+});

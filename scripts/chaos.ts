@@ -11,7 +11,7 @@
  * - temporal-restart: kill -9 of the Temporal dev server during scoring, restarted on the same port
  *   and database file;
  * - db-terminate: pg_terminate_backend of every backend of the database, again and again (0.3–2 s
- *   apart) from the start of ingest to the end of the export;
+ *   apart, at most 3 hits per stage) from the start of ingest to the end of the export;
  * - receivers-500/503/429: every HTTP receiver answers that status for --outage-seconds from the
  *   start of the export, then recovers.
  * A run that pauses is resumed the way an operator does it (`scoreflow resume --run`), once the
@@ -49,8 +49,6 @@ const REPO = resolve(import.meta.dirname, '..');
 const DEFAULT_SEED = 20_261_204;
 const DEFAULT_DATABASE = 'postgres://postgres@127.0.0.1:5432/scoreflow_chaos_dev';
 const NATS_URL = process.env.NATS_URL ?? '127.0.0.1:4222';
-/** Backend terminations per db-terminate run, 0.3–2 s apart. */
-const DB_TERMINATIONS = 12;
 const KILL_STAGES = ['ingest', 'score', 'publish', 'export'] as const;
 type KillStage = (typeof KILL_STAGES)[number];
 /** Workflow stages in run order, to tell whether a run is already past a stage it was to be killed in. */
@@ -424,7 +422,7 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
     const killAt = fault.kind === 'worker-kill' ? fault.stage : undefined;
     let killDelayMs = Math.floor(rnd.next() * 1500);
     let injected = false;
-    let terminations = 0;
+    const terminatedIn = new Map<string, number>();
     let nextTerminationAt = 0;
     let faultClearsAt = 0;
     let lastStage = '';
@@ -472,11 +470,14 @@ async function executeRun(suite: Suite, index: number, fault: Fault): Promise<Ru
       }
       // Backend termination: again and again, from the start of ingest to the end of the export, so
       // it hits clients that are idle, mid-query and checked out in a transaction.
-      if (fault.kind === 'db-terminate' && terminations < DB_TERMINATIONS && stageIndex(stage) >= stageIndex('ingest') && stageIndex(stage) <= stageIndex('export') && Date.now() >= nextTerminationAt) {
-        terminations++;
-        injected = true;
+      // At most 3 terminations that found a backend per stage, so a long ingest does not use them all.
+      if (fault.kind === 'db-terminate' && (terminatedIn.get(stage) ?? 0) < 3 && stageIndex(stage) >= stageIndex('ingest') && stageIndex(stage) <= stageIndex('export') && Date.now() >= nextTerminationAt) {
         const n = await suite.terminateBackends();
-        note(`pg_terminate_backend of ${n} backend(s) of the database during ${stage}`);
+        if (n > 0) {
+          injected = true;
+          terminatedIn.set(stage, (terminatedIn.get(stage) ?? 0) + 1);
+          note(`pg_terminate_backend of ${n} backend(s) of the database during ${stage}`);
+        }
         nextTerminationAt = Date.now() + 300 + Math.floor(rnd.next() * 1700);
       }
       if (!injected && fault.kind === 'receivers' && stage === 'export') {

@@ -72,6 +72,13 @@ export const LIFT_FROM_PIPELINE_PATCH = 'lift-from-pipeline';
 export const EXPIRE_ON_NO_DATA_PATCH = 'expire-on-no-data';
 /** Marks executions that record the deliveries they took up per pipeline (pipeline_delivery). */
 export const PIPELINE_DELIVERIES_PATCH = 'pipeline-deliveries';
+/** Marks executions that pass the pipeline's `feed.encoding` to ingest (only pipelines that set it). */
+export const FEED_ENCODING_PATCH = 'corpus-feed-encoding';
+
+/** The pipeline's feed.encoding for ingest, when it sets one; absent otherwise, so the input stays as before. */
+export function feedEncodingInput(encoding: 'auto' | 'utf-8' | 'iso-8859-1' | undefined): { encoding?: 'auto' | 'utf-8' | 'iso-8859-1' } {
+  return encoding !== undefined && patched(FEED_ENCODING_PATCH) ? { encoding } : {};
+}
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -300,6 +307,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
             customerIdColumn: cfg.feed.customerIdColumn,
             consentColumn: cfg.consent.source === 'feed_column' ? cfg.consent.column : undefined,
             maxQuarantineShare: cfg.feed.maxQuarantineShare,
+            ...feedEncodingInput(cfg.feed.encoding),
           }),
         );
         if (isStop(res)) return finish('ABORTED');

@@ -249,6 +249,14 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: 'body_too_large', path: '(body)', message: `the body is over ${bodyLimit} bytes; send fewer events per request (at most ${maxEvents})` });
     }
+    if (err instanceof SyntaxError && /forbidden prototype property/.test(err.message)) {
+      // Valid JSON, refused on purpose: a __proto__ (or constructor.prototype) key could pollute prototypes.
+      return reply.code(400).send({
+        error: 'forbidden_key',
+        path: '(body)',
+        message: 'the body holds a "__proto__" or "constructor.prototype" key, which is refused because it could alter object prototypes; remove that key and send again',
+      });
+    }
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
       return reply.code(400).send({ error: 'invalid_json', path: '(body)', message: 'the body is not valid JSON' });
     }

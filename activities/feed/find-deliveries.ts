@@ -7,10 +7,11 @@
  * cannot be read (a broken symlink, a folder, no permission) and deliveries whose data files or
  * lookup archive are there but whose manifest is not.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseDeliveryName, type DeliveryName } from './delivery-name.ts';
 import { InvalidFeedError } from './invalid-feed-error.ts';
+import { parseManifest } from './manifest.ts';
 
 export interface DeliveryRef extends DeliveryName {
   /** The manifest's file name inside the folder. */
@@ -85,10 +86,20 @@ export async function scanInbox(dir: string): Promise<InboxScan> {
     }
     unreadable.push({ manifestFile: e.name, reason });
   }
+  // Files a present manifest lists belong to it, whatever their names (a damaged manifest is ingest's to report).
+  const listed = new Set<string>();
+  for (const d of deliveries) {
+    try {
+      const m = parseManifest((await readFile(join(dir, d.manifestFile))).toString('latin1'), d.manifestFile);
+      for (const f of [...m.lookupFiles, ...m.dataFiles]) listed.add(f.name);
+    } catch {
+      // Rejected with its reason when the delivery is ingested.
+    }
+  }
   const waiting = new Map<string, string[]>();
   for (const e of entries) {
     const manifest = manifestOf(e.name);
-    if (manifest === null || present.has(manifest)) continue;
+    if (manifest === null || present.has(manifest) || listed.has(e.name)) continue;
     waiting.set(manifest, [...(waiting.get(manifest) ?? []), e.name]);
   }
   return {

@@ -2,6 +2,8 @@
  * CLI output: with --json, exactly one JSON object as the last line of stdout; otherwise readable
  * text. Progress goes to stderr, redrawn in place only on a TTY.
  */
+import { ZodError } from 'zod';
+
 export interface OutputOptions {
   json?: boolean;
 }
@@ -31,7 +33,13 @@ export function progress(label: string): { update(done: number, total?: number):
 
 /** Prints an error for a person (what, where, what to do) and sets a failing exit code. */
 export function fail(opts: OutputOptions, err: unknown, exitCode = 1): void {
-  const message = err instanceof Error ? err.message : String(err);
+  // A ZodError's message is its issues as a JSON array: say each field and its problem instead.
+  const message =
+    err instanceof ZodError
+      ? `invalid input: ${err.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
   const name = err instanceof Error ? err.name : 'Error';
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: name, message })}\n`);
   process.stderr.write(`scoreflow: ${message}\n`);

@@ -13,6 +13,11 @@ export const IngestOptions = z.object({
   consentColumn: columnName.optional(),
   /** Share of a delivery's records that may be quarantined before it is rejected whole. Default 0.01. */
   maxQuarantineShare: z.number().min(0).max(1).optional(),
+  /**
+   * Encoding of the hit data: 'utf-8', 'iso-8859-1', or 'auto' (default: detected from the first
+   * data file). Read as UTF-8, invalid bytes become U+FFFD and are counted (replacedBytes).
+   */
+  encoding: z.enum(['auto', 'utf-8', 'iso-8859-1']).optional(),
 });
 export type IngestOptions = z.infer<typeof IngestOptions>;
 
@@ -38,6 +43,13 @@ export const IngestResult = z.object({
   orders: z.number().int().nonnegative(),
   units: z.number().int(),
   revenue: z.number(),
+  /** The encoding the hit data was read in (the setting, or what 'auto' detected). */
+  encoding: z.enum(['utf-8', 'iso-8859-1']).optional(),
+  /** Invalid UTF-8 bytes stored as U+FFFD, and the loaded records holding them (0 when read as ISO-8859-1). */
+  replacedBytes: z.number().int().nonnegative().optional(),
+  replacedRecords: z.number().int().nonnegative().optional(),
+  /** Where the first replaced byte was: `<file> record <n> column <name>`. */
+  firstReplacement: z.string().optional(),
 });
 export type IngestResult = z.infer<typeof IngestResult>;
 

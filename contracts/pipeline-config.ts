@@ -99,6 +99,10 @@ export const PipelineConfig = z
       .object({
         customerIdColumn: z.string().optional().describe('Feed column (e.g. post_evar3) that carries the customer id.'),
         maxQuarantineShare: z.number().min(0).max(1).default(0.01).describe('Share of quarantined rows above which a delivery is refused.'),
+        encoding: z
+          .enum(['auto', 'utf-8', 'iso-8859-1'])
+          .optional()
+          .describe("Character encoding of the hit data (the report suite's). Absent or \"auto\": detected from the first data file. Read as UTF-8, invalid bytes are stored as U+FFFD and counted per delivery."),
         crmExtract: z.string().optional().describe('CSV file name of the CRM extract inside the inbox'),
       })
       .strict()

@@ -85,6 +85,13 @@ export const AUDIT_IDENTITY_PATCH = 'access-audit-identity';
  * cycle's records. Executions without it gate before publish.
  */
 export const GATE_AFTER_PUBLISH_PATCH = 'fidelity-gate-after-publish';
+/** Marks executions that pass the pipeline's `feed.encoding` to ingest (only pipelines that set it). */
+export const FEED_ENCODING_PATCH = 'corpus-feed-encoding';
+
+/** The pipeline's feed.encoding for ingest, when it sets one; absent otherwise, so the input stays as before. */
+export function feedEncodingInput(encoding: 'auto' | 'utf-8' | 'iso-8859-1' | undefined): { encoding?: 'auto' | 'utf-8' | 'iso-8859-1' } {
+  return encoding !== undefined && patched(FEED_ENCODING_PATCH) ? { encoding } : {};
+}
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -324,6 +331,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
             customerIdColumn: cfg.feed.customerIdColumn,
             consentColumn: cfg.consent.source === 'feed_column' ? cfg.consent.column : undefined,
             maxQuarantineShare: cfg.feed.maxQuarantineShare,
+            ...feedEncodingInput(cfg.feed.encoding),
           }),
         );
         if (isStop(res)) return finish('ABORTED');

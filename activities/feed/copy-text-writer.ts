@@ -7,14 +7,40 @@
  * callers rewind to the row start with mark()/rewind() and quarantine the record.
  */
 import { FieldFormatError } from './field-format-error.ts';
+import { decodeUtf8Counting, utf8SequenceLength } from './utf8-bytes.ts';
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** Characters text() cannot copy as they are: control characters (escapes, NUL), backslash, non-ASCII. */
 const NEEDS_CARE = /[\x00-\x1f\\\u007f-\uffff]/;
 
+/** How field() reads bytes ≥ 0x80 of the feed: one character each, or UTF-8 sequences. */
+export type FeedByteEncoding = 'iso-8859-1' | 'utf-8';
+
+/**
+ * The encoding of one delivery, shared by its writers. 'undecided' (auto, and nothing seen yet but
+ * ASCII, which reads the same either way) is settled by the first byte ≥ 0x80: UTF-8 when it starts
+ * a valid UTF-8 sequence, else ISO-8859-1.
+ */
+export interface FeedCharset {
+  encoding: FeedByteEncoding | 'undecided';
+}
+
+/** U+FFFD REPLACEMENT CHARACTER in UTF-8: what an invalid UTF-8 byte becomes. */
+const REPLACEMENT = [0xef, 0xbf, 0xbd] as const;
+
 export class CopyTextWriter {
   private buf: Buffer;
   private pos = 0;
+  /**
+   * How field() decodes bytes ≥ 0x80. In 'utf-8', a byte that is not part of a valid sequence is
+   * written as U+FFFD and counted in `replacedBytes` (with the field it was in), never silently
+   * reinterpreted as ISO-8859-1.
+   */
+  charset: FeedCharset = { encoding: 'iso-8859-1' };
+  /** Invalid UTF-8 bytes replaced by field() so far (only in 'utf-8'). */
+  replacedBytes = 0;
+  /** The field of the latest replacement, for the report (a column name, never a value). */
+  lastReplacedField = '';
 
   constructor(private readonly chunkSize = 1 << 20) {
     this.buf = Buffer.allocUnsafe(chunkSize);
@@ -118,6 +144,28 @@ export class CopyTextWriter {
   }
 
   /**
+   * Text taken from a feed field already unescaped into a one-byte-per-character string
+   * (RawRecord.text, e.g. a product name): in 'utf-8' its bytes are decoded as UTF-8, invalid ones
+   * replaced and counted like field() does; in 'iso-8859-1' it is written as it is.
+   */
+  feedText(s: string | null | undefined, field: string): this {
+    if (s == null || this.charset.encoding === 'iso-8859-1') return this.text(s, field);
+    if (this.charset.encoding === 'undecided') {
+      const first = s.search(/[\x80-\xff]/);
+      if (first < 0) return this.text(s, field);
+      const bytes = Buffer.from(s.slice(first, first + 4), 'latin1');
+      this.charset.encoding = utf8SequenceLength(bytes, 0, bytes.length) > 0 ? 'utf-8' : 'iso-8859-1';
+      if (this.charset.encoding === 'iso-8859-1') return this.text(s, field);
+    }
+    const { text, replaced } = decodeUtf8Counting(s);
+    if (replaced) {
+      this.replacedBytes += replaced;
+      this.lastReplacedField = field;
+    }
+    return this.text(text, field);
+  }
+
+  /**
    * A hit-data field straight from the feed's bytes [s, e): its backslash layer is re-expressed in
    * COPY's (`\` + TAB → `\t`, + LF → `\n`, + CR → `\r`, `\\` stays), a lone backslash becomes a
    * literal one, a raw CR is escaped, ISO-8859-1 bytes ≥ 0x80 become UTF-8. No string is built.
@@ -125,7 +173,7 @@ export class CopyTextWriter {
    */
   field(src: Uint8Array, s: number, e: number, field: string, emptyAsNull = true): this {
     if (s === e && emptyAsNull) return this.nul();
-    this.ensure((e - s) * 2);
+    this.ensure((e - s) * 3);
     const out = this.buf;
     let p = this.pos;
     for (let i = s; i < e; i++) {
@@ -151,6 +199,22 @@ export class CopyTextWriter {
           if (d === 0x5c) i++;
         }
       } else if (c >= 0x80) {
+        let enc = this.charset.encoding;
+        if (enc === 'undecided') enc = this.charset.encoding = utf8SequenceLength(src, i, e) > 0 ? 'utf-8' : 'iso-8859-1';
+        if (enc === 'utf-8') {
+          const n = utf8SequenceLength(src, i, e);
+          if (n === 0) {
+            out[p++] = REPLACEMENT[0];
+            out[p++] = REPLACEMENT[1];
+            out[p++] = REPLACEMENT[2];
+            this.replacedBytes++;
+            this.lastReplacedField = field;
+          } else {
+            for (let k = 0; k < n; k++) out[p++] = src[i + k]!;
+            i += n - 1;
+          }
+          continue;
+        }
         out[p++] = 0xc0 | (c >> 6);
         out[p++] = 0x80 | (c & 0x3f);
       } else if (c === 0x0d) {

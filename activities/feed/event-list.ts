@@ -36,6 +36,7 @@ export function parseEventEntry(raw: string, where: string): EventEntry {
   const eq = indexOfCaret(raw, '=');
   const idText = unescapeCaret(eq < 0 ? raw : raw.slice(0, eq)).trim();
   const id = eventIdOf(idText);
+  if (id === null && /^\d+$/.test(idText)) throw new FieldFormatError(`${where}: an event id has ${idText.length} digits, more than the 9 an event id can have`);
   if (id === null) throw new FieldFormatError(`${where}: an event id is not a number (expected digits or eventN)`);
   if (eq < 0) return { id };
   const valueText = unescapeCaret(raw.slice(eq + 1)).trim();

@@ -92,8 +92,8 @@ export class FeedRowEncoder {
       this.prefix(w, recordNo);
       w.int(p.position).tab()
         .text(visitorId).tab()
-        .text(p.category, 'a product category').tab()
-        .text(p.product, 'a product name').tab()
+        .feedText(p.category, 'post_product_list category').tab()
+        .feedText(p.product, 'post_product_list product').tab()
         .int(p.quantity).tab()
         .cents(p.price === null ? null : Math.round(p.price * 100)).tab()
         .intArray(p.events.map((e) => e.id))

@@ -51,24 +51,25 @@ export interface HitColumns {
 export const REQUIRED_COLUMNS = ['post_visid_high', 'post_visid_low', 'visit_num', 'visit_start_time_gmt', 'visit_page_num'] as const;
 export const TIME_COLUMNS = ['hit_time_gmt', 'post_cust_hit_time_gmt', 'cust_hit_time_gmt'] as const;
 
-export function resolveHitColumns(columns: readonly string[], options: HitColumnOptions, source = 'column_headers.tsv'): HitColumns {
+/** `source` opens the messages; `fileName` is the delivery file they are about (default: source). */
+export function resolveHitColumns(columns: readonly string[], options: HitColumnOptions, source = 'column_headers.tsv', fileName = source): HitColumns {
   const index = new Map<string, number>();
   columns.forEach((c, i) => index.set(c, i));
   const at = (name: string) => index.get(name) ?? -1;
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length) {
-    throw new InvalidFeedError(`${source}: required column(s) ${missing.join(', ')} missing. Add them to the data feed's column set and re-deliver.`, source);
+    throw new InvalidFeedError(`${source}: required column(s) ${missing.join(', ')} missing. Add them to the data feed's column set and re-deliver.`, fileName);
   }
   const timeSeconds = TIME_COLUMNS.map(at).filter((i) => i >= 0);
   const dateTime = at('date_time');
   if (timeSeconds.length === 0 && dateTime < 0) {
-    throw new InvalidFeedError(`${source}: no hit time column (${[...TIME_COLUMNS, 'date_time'].join(', ')}). Add hit_time_gmt to the data feed's column set and re-deliver.`, source);
+    throw new InvalidFeedError(`${source}: no hit time column (${[...TIME_COLUMNS, 'date_time'].join(', ')}). Add hit_time_gmt to the data feed's column set and re-deliver.`, fileName);
   }
   const optional = (option: string, name: string | undefined): number => {
     if (name === undefined || name === '') return -1;
     const i = at(name);
     if (i < 0) {
-      throw new InvalidFeedError(`${source}: ${option} names column ${name}, which this feed does not have. Fix ${option} in the pipeline config or add the column to the feed.`, source);
+      throw new InvalidFeedError(`${source}: ${option} names column ${name}, which this feed does not have. Fix ${option} in the pipeline config or add the column to the feed.`, fileName);
     }
     return i;
   };

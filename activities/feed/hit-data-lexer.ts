@@ -1,7 +1,7 @@
 /**
  * The first (backslash) lexical layer of Adobe hit data, on Buffers, streaming.
  *
- * Rules (docs/formats/adobe-data-feed.md): ISO-8859-1 bytes; a tab ends a field, LF ends a record; a backslash
+ * Rules (docs/formats/adobe-data-feed.md): bytes (their encoding is decided per delivery, feed-encoding.ts); a tab ends a field, LF ends a record; a backslash
  * followed by a tab, LF, CR or backslash byte is that literal byte (the escaping of PostgreSQL
  * `COPY ... (FORMAT text)`). A backslash before any other byte is kept as it is.
  *
@@ -47,7 +47,7 @@ export class RawRecord {
     return this.buf.subarray(this.start, this.end);
   }
 
-  /** Field i as a string, unescaped and decoded from ISO-8859-1. */
+  /** Field i as a string, unescaped, one character per byte (ISO-8859-1); FeedRowEncoder re-decodes text it stores as UTF-8 when the delivery is. */
   text(i: number): string {
     const s = this.starts[i]!;
     const e = this.starts[i + 1]! - 1;

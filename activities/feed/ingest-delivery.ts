@@ -20,7 +20,7 @@ import { getPool, withTransaction } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { DEFAULT_MAX_QUARANTINE_SHARE, IngestDeliveryInput, IngestOptions, type IngestResult } from '../../contracts/feed-ingest.ts';
 import { parseDeliveryName } from './delivery-name.ts';
-import { findDeliveries } from './find-deliveries.ts';
+import { scanInbox, type InboxScan } from './find-deliveries.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { verifyDeliveryFiles } from './verify-delivery-files.ts';
 import { readLookups } from './read-lookups.ts';
@@ -30,6 +30,8 @@ import { parseDataFiles, tooManyQuarantinedError, type ParseDataFilesInput, type
 import { parseInWorker } from './parse-in-worker.ts';
 import { copyIn, type CopyIn } from './copy-in.ts';
 import { SpillBuffer } from './spill-buffer.ts';
+import type { FeedByteEncoding } from './copy-text-writer.ts';
+import { decideFeedEncoding } from './feed-encoding.ts';
 import { FEED_HIT_COLUMNS, FEED_PRODUCT_COLUMNS, FEED_QUARANTINE_COLUMNS } from './feed-row-encoder.ts';
 
 export interface IngestProgress {
@@ -54,7 +56,7 @@ export interface IngestRuntime {
 const WORKER_THRESHOLD_BYTES = 8 << 20;
 
 export { InvalidFeedError } from './invalid-feed-error.ts';
-export { findDeliveries } from './find-deliveries.ts';
+export { findDeliveries, scanInbox } from './find-deliveries.ts';
 
 async function recordRejection(pool: pg.Pool, row: { sourceDir: string; deliveryId: string | null; fileName: string | null; reason: string }): Promise<void> {
   await pool.query('INSERT INTO feed_rejection (source_dir, delivery_id, file_name, reason) VALUES ($1, $2, $3, $4)', [
@@ -76,6 +78,7 @@ interface Prepared {
   manifest: Manifest;
   manifestMd5: string;
   columns: string[];
+  encoding: FeedByteEncoding | 'undecided';
 }
 
 async function prepare(input: IngestDeliveryInput): Promise<Prepared> {
@@ -101,7 +104,7 @@ async function prepare(input: IngestDeliveryInput): Promise<Prepared> {
   const columns = needLookups ? (await readLookups(input.dir, manifest, input.manifestFile)).columns : [];
   if (manifest.dataFiles.length > 0) {
     const headersFile = manifest.lookupFiles[0]?.name ?? input.manifestFile;
-    resolveHitColumns(columns, input, `${headersFile} column_headers.tsv`); // rejects missing columns before any load
+    resolveHitColumns(columns, input, `${headersFile} column_headers.tsv`, headersFile); // rejects missing columns before any load
   }
   return {
     deliveryId: name.deliveryId,
@@ -110,6 +113,7 @@ async function prepare(input: IngestDeliveryInput): Promise<Prepared> {
     manifest,
     manifestMd5: createHash('md5').update(bytes).digest('hex'),
     columns,
+    encoding: await decideFeedEncoding(input.encoding ?? 'auto', input.dir, manifest.dataFiles),
   };
 }
 
@@ -125,6 +129,7 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
     columns: p.columns,
     options: { customerIdColumn: input.customerIdColumn, consentColumn: input.consentColumn },
     maxQuarantineShare,
+    encoding: p.encoding,
   };
   const dataBytes = p.manifest.dataFiles.reduce((s, f) => s + f.size, 0);
   const useWorker = runtime.parseInWorker ?? dataBytes > WORKER_THRESHOLD_BYTES;
@@ -192,6 +197,12 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
       }
 
       lap('children');
+      const r = outcome.replacements;
+      const firstReplacement = r.first ? `${r.first.file} record ${r.first.recordNo} column ${r.first.field}` : undefined;
+      await client.query(
+        'UPDATE feed_delivery SET encoding = $2, replaced_bytes = $3, replaced_records = $4, first_replacement = $5 WHERE delivery_id = $1',
+        [p.deliveryId, outcome.encoding, r.bytes, r.records, firstReplacement ?? null],
+      );
       await client.query(
         `UPDATE feed_delivery SET records = $2, loaded = $3, excluded = $4, quarantined = $5, exclusions = $6,
            visitors = $7, visits = $8, page_views = $9, orders = $10, units = $11, revenue = $12,
@@ -212,6 +223,10 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
         orders: c.orders,
         units: c.units,
         revenue: c.revenue,
+        encoding: outcome.encoding,
+        replacedBytes: r.bytes,
+        replacedRecords: r.records,
+        ...(firstReplacement ? { firstReplacement } : {}),
       };
     }, pool);
     lap('commit');
@@ -237,6 +252,12 @@ export async function ingestDelivery(input: IngestDeliveryInput, runtime: Ingest
       { deliveryId: result.deliveryId, records: result.records, loaded: result.loaded, excluded: result.excluded, quarantined: result.quarantined, ms: Date.now() - started, timings },
       'delivery loaded',
     );
+    if (result.replacedBytes) {
+      log.warn(
+        { deliveryId: result.deliveryId, encoding: result.encoding, replacedBytes: result.replacedBytes, replacedRecords: result.replacedRecords, first: result.firstReplacement },
+        'invalid UTF-8 bytes stored as U+FFFD; set feed.encoding if the report suite is not UTF-8',
+      );
+    }
     return result;
   } catch (err) {
     if (err instanceof InvalidFeedError) {
@@ -256,14 +277,27 @@ export interface DirectoryIngest {
   results: IngestResult[];
   /** Deliveries rejected (they are also in feed_rejection); ingestDirectory carries on with the rest. */
   rejected: { manifestFile: string; reason: string }[];
+  /** Deliveries whose files are there but whose manifest is not: nothing of them was loaded. */
+  withoutManifest: InboxScan['withoutManifest'];
 }
 
-/** Ingests every complete delivery (manifest present) in a folder, oldest first. */
+/**
+ * Ingests every complete delivery (manifest present) in a folder, oldest first. A manifest that
+ * cannot be read (a broken symlink, say) is rejected by name; data files without a manifest are
+ * reported in `withoutManifest`, not loaded.
+ */
 export async function ingestDirectory(dir: string, opts: IngestOptions = {}, runtime: IngestRuntime = {}): Promise<DirectoryIngest> {
   const options = IngestOptions.parse(opts);
   const results: IngestResult[] = [];
   const rejected: DirectoryIngest['rejected'] = [];
-  for (const d of await findDeliveries(dir)) {
+  const inbox = await scanInbox(dir);
+  for (const u of inbox.unreadable) {
+    const deliveryId = parseDeliveryName(u.manifestFile)?.deliveryId ?? null;
+    logger().child({ component: 'feed-ingest', manifest: u.manifestFile }).warn({ deliveryId, file: u.manifestFile, reason: u.reason }, 'delivery rejected');
+    await recordRejection(runtime.pool ?? getPool(), { sourceDir: dir, deliveryId, fileName: u.manifestFile, reason: u.reason });
+    rejected.push(u);
+  }
+  for (const d of inbox.deliveries) {
     try {
       results.push(await ingestDelivery({ ...options, dir, manifestFile: d.manifestFile }, runtime));
     } catch (err) {
@@ -271,5 +305,5 @@ export async function ingestDirectory(dir: string, opts: IngestOptions = {}, run
       rejected.push({ manifestFile: d.manifestFile, reason: err.message });
     }
   }
-  return { results, rejected };
+  return { results, rejected, withoutManifest: inbox.withoutManifest };
 }

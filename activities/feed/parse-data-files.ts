@@ -11,10 +11,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { ManifestDataFile } from './manifest.ts';
-import { HitDataLexer, type RawRecord } from './hit-data-lexer.ts';
+import { BACKSLASH, CR, HitDataLexer, type RawRecord } from './hit-data-lexer.ts';
 import { resolveHitColumns, type HitColumnOptions } from './hit-columns.ts';
 import { interpretHitCore, visitorId } from './hit-interpreter.ts';
-import { CopyTextWriter } from './copy-text-writer.ts';
+import { CopyTextWriter, type FeedByteEncoding, type FeedCharset } from './copy-text-writer.ts';
 import { FeedRowEncoder } from './feed-row-encoder.ts';
 import { DeliveryTally, type DeliveryCounts } from './delivery-tally.ts';
 import { FieldFormatError } from './field-format-error.ts';
@@ -31,6 +31,8 @@ export interface ParseDataFilesInput {
   maxQuarantineShare: number;
   /** Bytes of COPY rows collected before they are handed to a sink. */
   flushBytes?: number;
+  /** How bytes ≥ 0x80 are read (decided per delivery, feed-encoding.ts). Default ISO-8859-1. */
+  encoding?: FeedByteEncoding | 'undecided';
 }
 
 export interface ParseSink {
@@ -46,11 +48,39 @@ export interface QuarantineNote {
   reason: string;
 }
 
+/** Invalid UTF-8 bytes replaced by U+FFFD in loaded records (only when read as UTF-8). */
+export interface Replacements {
+  bytes: number;
+  records: number;
+  /** Where the first one was: file, record and column, never the value. */
+  first: { file: string; recordNo: number; field: string } | null;
+}
+
 export interface ParseOutcome {
   counts: DeliveryCounts;
   products: number;
   firstQuarantine: QuarantineNote | null;
+  /** The encoding the text was read in (an undecided delivery that stayed ASCII counts as UTF-8). */
+  encoding: FeedByteEncoding;
+  replacements: Replacements;
 }
+
+/**
+ * Whether a record ends with an unescaped CR (its line ended CR LF). Adobe ends records with LF
+ * alone and escapes a CR inside a value, so a bare CR before the LF means the file was converted
+ * to Windows line endings in transfer; without this check the CR would be read as part of the
+ * last column and reported as a bad value there.
+ */
+function endsWithBareCr(rec: RawRecord): boolean {
+  let i = rec.end - 1;
+  if (i < rec.start || rec.buf[i] !== CR) return false;
+  let backslashes = 0;
+  for (i--; i >= rec.start && rec.buf[i] === BACKSLASH; i--) backslashes++;
+  return backslashes % 2 === 0;
+}
+
+export const CRLF_REASON =
+  'the record ends with CR LF (Windows line endings), but Adobe hit data ends records with LF only: the file was converted in transfer (e.g. FTP in ASCII mode); re-deliver it unconverted (binary mode)';
 
 export function quarantineLimit(totalRecords: number, share: number): number {
   return Math.floor(totalRecords * share + 1e-9);
@@ -81,8 +111,13 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
   const hitW = new CopyTextWriter(flushBytes + (64 << 10));
   const prodW = new CopyTextWriter(1 << 16);
   const quarW = new CopyTextWriter(1 << 16);
+  const charset: FeedCharset = { encoding: input.encoding ?? 'iso-8859-1' };
+  hitW.charset = charset;
+  prodW.charset = charset;
   let products = 0;
   let firstQuarantine: QuarantineNote | null = null;
+  const replacements: Replacements = { bytes: 0, records: 0, first: null };
+  const replacedSoFar = () => hitW.replacedBytes + prodW.replacedBytes;
 
   for (const file of input.dataFiles) {
     const enc = new FeedRowEncoder(input.deliveryId, file.name);
@@ -98,10 +133,16 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
 
     const onRecord = (rec: RawRecord) => {
       recordNo++;
+      if (rec.fieldCount === cols.count && endsWithBareCr(rec)) {
+        quarantine(rec, CRLF_REASON);
+        return;
+      }
       const out = interpretHitCore(rec, cols);
       if (out.kind === 'hit') {
         const hitMark = hitW.mark();
         const prodMark = prodW.mark();
+        const hitReplacedBefore = hitW.replacedBytes;
+        const replacedBefore = replacedSoFar();
         const visitor = visitorId(rec, cols);
         try {
           enc.hitFromRecord(hitW, recordNo, rec, cols, out.hit);
@@ -112,6 +153,12 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
           prodW.rewind(prodMark);
           quarantine(rec, err.message);
           return;
+        }
+        const replaced = replacedSoFar() - replacedBefore;
+        if (replaced > 0) {
+          replacements.bytes += replaced;
+          replacements.records++;
+          replacements.first ??= { file: file.name, recordNo, field: hitW.replacedBytes > hitReplacedBefore ? hitW.lastReplacedField : prodW.lastReplacedField };
         }
         tally.addHit(out.hit, visitor);
       } else if (out.kind === 'excluded') {
@@ -161,5 +208,6 @@ export async function parseDataFiles(input: ParseDataFilesInput, sink: ParseSink
     }
     sink.progress?.({ file: file.name, records: recordNo });
   }
-  return { counts: tally.counts(), products, firstQuarantine };
+  const encoding = charset.encoding === 'undecided' ? 'utf-8' : charset.encoding;
+  return { counts: tally.counts(), products, firstQuarantine, encoding, replacements };
 }

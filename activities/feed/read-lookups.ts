@@ -4,6 +4,7 @@
  * memory; the rest of the archive (browser.tsv and friends, megabytes) is streamed past.
  * A missing required lookup rejects the delivery.
  */
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { t as listTar } from 'tar';
 import type { Manifest } from './manifest.ts';
@@ -18,11 +19,32 @@ export interface DeliveryLookups {
 
 const REQUIRED = ['column_headers.tsv', 'event.tsv'] as const;
 
-async function readEntries(archive: string, wanted: ReadonlySet<string>): Promise<Map<string, Buffer>> {
+/**
+ * Rejects an archive that is not gzip before tar reads it: tar would take other bytes as an
+ * uncompressed archive with no entries, and the delivery would be reported as missing
+ * column_headers.tsv instead of having a broken archive.
+ */
+async function requireGzip(path: string, name: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    if (bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
+      const what = bytesRead === 0 ? 'it is empty' : `it starts with bytes ${head.subarray(0, bytesRead).toString('hex')}, not the gzip signature 1f8b`;
+      throw new InvalidFeedError(`${name}: the lookup archive is not gzip (${what}); a lookup archive is a tar.gz. Re-deliver the lookup archive.`, name);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readEntries(archive: string, wanted: ReadonlySet<string>): Promise<{ found: Map<string, Buffer>; entries: number }> {
   const found = new Map<string, Buffer>();
+  let entries = 0;
   await listTar({
     file: archive,
     onReadEntry: (entry) => {
+      entries++;
       const base = posix.basename(entry.path);
       if (!wanted.has(base) || found.has(base)) {
         entry.resume();
@@ -33,7 +55,7 @@ async function readEntries(archive: string, wanted: ReadonlySet<string>): Promis
       entry.on('end', () => found.set(base, Buffer.concat(parts)));
     },
   });
-  return found;
+  return { found, entries };
 }
 
 export async function readLookups(dir: string, manifest: Manifest, manifestFile: string): Promise<DeliveryLookups> {
@@ -48,8 +70,11 @@ export async function readLookups(dir: string, manifest: Manifest, manifestFile:
     const wanted = new Set(REQUIRED.filter((n) => !found.has(n)));
     if (wanted.size === 0) break;
     let entries: Map<string, Buffer>;
+    await requireGzip(join(dir, f.name), f.name);
     try {
-      entries = await readEntries(join(dir, f.name), wanted);
+      const read = await readEntries(join(dir, f.name), wanted);
+      if (read.entries === 0) throw new Error('the gzip holds no tar entries');
+      entries = read.found;
     } catch (err) {
       throw new InvalidFeedError(`${f.name}: the lookup archive cannot be read as tar.gz (${(err as Error).message}). Re-deliver the lookup archive.`, f.name);
     }

@@ -169,6 +169,24 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+const FORBIDDEN_KEY = 'SCOREFLOW_FORBIDDEN_KEY';
+
+/** A JSON body with a key that could alter object prototypes; its message is where the key is. */
+class ForbiddenKeyError extends Error {}
+
+/** JSON.parse that refuses `__proto__` and `constructor.prototype` keys (ForbiddenKeyError) instead of passing them on. */
+export function parseJsonBody(text: string): unknown {
+  let forbidden: string | null = null;
+  const value: unknown = JSON.parse(text, (key, v: unknown) => {
+    if (forbidden === null && (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && Object.hasOwn(v, 'prototype')))) {
+      forbidden = key === '__proto__' ? 'key __proto__' : 'key constructor.prototype';
+    }
+    return v;
+  });
+  if (forbidden !== null) throw new ForbiddenKeyError(forbidden);
+  return value;
+}
+
 /** The EntityId contract's pattern (contracts/record/identity.ts). */
 const ENTITY_PATTERN = /^\d{1,20}_\d{1,20}$/;
 
@@ -249,10 +267,30 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
   const auth = opts.auth;
   // Fastify parses text/plain by default; only application/json is accepted (see the module comment).
   app.removeContentTypeParser('text/plain');
+  // fastify's own JSON parser answers a __proto__ key and broken JSON alike ("invalid JSON"); this one tells them apart.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      const e = (err instanceof ForbiddenKeyError ? err : new Error('the body is not JSON')) as FastifyError;
+      (e as { code: string }).code = err instanceof ForbiddenKeyError ? FORBIDDEN_KEY : 'FST_ERR_CTP_INVALID_JSON_BODY';
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: 'body_too_large', path: '(body)', message: `the body is over ${bodyLimit} bytes; send fewer events per request (at most ${maxEvents})` });
+    }
+    if (err.code === FORBIDDEN_KEY) {
+      // Valid JSON, refused on purpose: a __proto__ (or constructor.prototype) key could pollute prototypes.
+      return reply.code(400).send({
+        error: 'forbidden_key',
+        path: '(body)',
+        message: `the body holds a "__proto__" or "constructor.prototype" key (${err.message}), which is refused because it could alter object prototypes; remove that key and send again`,
+      });
     }
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
       return reply.code(400).send({ error: 'invalid_json', path: '(body)', message: 'the body is not valid JSON' });

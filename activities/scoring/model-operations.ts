@@ -88,7 +88,7 @@ export async function registerModelBytes(bytes: Uint8Array, path: string, opts: 
   } else if (opts.metadataPath) {
     throw new ModelRegistryError('INVALID_OPTIONS', `${opts.metadataPath}: training metadata file not found`);
   }
-  return register(bytes, {
+  return withFileName(path, register(bytes, {
     name: opts.name ?? declared.modelId,
     version,
     format,
@@ -98,7 +98,17 @@ export async function registerModelBytes(bytes: Uint8Array, path: string, opts: 
     owner: opts.owner ?? training?.owner,
     expectedSha256: opts.expectedSha256 ?? training?.sha256,
     sidecar: sidecar as never,
-  });
+  }));
+}
+
+/** A registry refusal names the artifact file it is about (the registry itself only knows name@version). */
+async function withFileName<T>(path: string, registering: Promise<T>): Promise<T> {
+  try {
+    return await registering;
+  } catch (err) {
+    if (err instanceof ModelRegistryError && !err.message.includes(path)) throw new ModelRegistryError(err.code, `${path}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** `scoreflow models register FILE [--name --version --format ...]`. */

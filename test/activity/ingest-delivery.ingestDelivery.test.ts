@@ -85,6 +85,10 @@ describe('ingestDelivery on the real fixture (zwitchdev, 294 columns)', () => {
       orders: expected.purchases,
       units: 0,
       revenue: 0,
+      // All ASCII: reads the same in both encodings, reported as UTF-8; nothing replaced.
+      encoding: 'utf-8',
+      replacedBytes: 0,
+      replacedRecords: 0,
     });
     // The stored rows give the same figures in SQL.
     const { rows } = await getPool().query(
@@ -256,6 +260,10 @@ describe('ingestDelivery on built deliveries', () => {
       orders: 1,
       units: 3,
       revenue: 69.99,
+      // 'Zürich' is written in ISO-8859-1 (0xFC then 'r' is no UTF-8 sequence): auto reads the delivery as ISO-8859-1.
+      encoding: 'iso-8859-1',
+      replacedBytes: 0,
+      replacedRecords: 0,
     });
     const pool = getPool();
     const h = await pool.query('SELECT file_name, record_no, visitor_id, pagename, customer_id, consent, event_ids, is_purchase, revenue, units, purchase_id FROM feed_hit WHERE delivery_id = $1 ORDER BY file_name, record_no', [d.deliveryId]);

@@ -60,6 +60,9 @@ describe('scoreflow ingest', () => {
         orders: expected.purchases,
         units: 0,
         revenue: 0,
+        encoding: 'utf-8',
+        replacedBytes: 0,
+        replacedRecords: 0,
       },
     ]);
     expect(res.stdout.trimEnd().split('\n')).toHaveLength(1);

@@ -11,9 +11,9 @@
  * - the OAuth access token is read from the environment variable the config names (never stored);
  * - 429 and 503 → DestinationThrottledError honouring Retry-After; other 4xx → DestinationRejectedError;
  *   5xx and network failures → plain Error (retryable).
- * - Each request carries `Idempotency-Key: <chunk key>`. The Data Manager API documents no such
- *   header and ingest is idempotent by nature (membership is a set); the contract server uses it to
- *   count unique deliveries.
+ * - Each request carries `Idempotency-Key: <chunk key>` for tracing only: the Data Manager API
+ *   documents no such header and nothing relies on it. Idempotency is ours: membership is a set (a
+ *   resent chunk changes nothing), and the sync engine's chunk ledger never resends a committed chunk.
  * Google answers per request, not per member, so an accepted request accepts every member sent.
  */
 import { z } from 'zod';
@@ -108,7 +108,8 @@ export function createGoogleCustomerMatchAdapter(config: GoogleCustomerMatchConf
     }
     if (members.length === 0) return { accepted: [], rejected, receipt: { members: 0 } };
 
-    const body = { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const };
+    // Google's upload guide: an ingest states that the Customer Match terms were accepted in the operating account.
+    const body = op === 'upsert' ? { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const, termsOfService: { customerMatchTermsOfServiceStatus: 'ACCEPTED' } } : { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const };
     const valid = (op === 'upsert' ? GoogleIngestRequest : GoogleRemoveRequest).safeParse(body);
     if (!valid.success) throw new DestinationRejectedError(GOOGLE_CUSTOMER_MATCH_KIND, 0, `request ${contractProblem(valid.error)}`);
 

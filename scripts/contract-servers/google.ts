@@ -93,6 +93,8 @@ export interface RunningGoogleServer {
   counts: GoogleServerCounts;
   /** Access tokens issued by the token endpoint so far. */
   tokensIssued(): number;
+  /** Forget every issued access token (as a revocation would): the next call with one answers 401. */
+  revokeTokens(): void;
   /** Applied requests in arrival order (a resent request is listed again: Google has no dedupe). */
   received(): GoogleDelivery[];
   /** Current member count of an audience. */
@@ -124,6 +126,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   const deliveries: GoogleDelivery[] = [];
   const audiences = new Audiences();
   const calls: number[] = [];
+  let issuedCount = 0;
   const issued = new Map<string, number>(); // access token → expiry (epoch ms)
 
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024 });
@@ -144,6 +147,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     if (f.refresh_token !== o.refreshToken) return reply.code(400).send({ error: 'invalid_grant', error_description: 'Bad Request' });
     const ttl = o.accessTokenTtlSeconds ?? 3599;
     const accessToken = `ya29.${randomUUID().replace(/-/g, '')}`;
+    issuedCount++;
     issued.set(accessToken, Date.now() + ttl * 1000);
     return reply.code(200).send({ access_token: accessToken, expires_in: ttl, scope: 'https://www.googleapis.com/auth/datamanager', token_type: 'Bearer' });
   });
@@ -238,7 +242,8 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     url: `${address}/v1`,
     tokenUrl: `${address}/token`,
     token,
-    tokensIssued: () => issued.size,
+    tokensIssued: () => issuedCount,
+    revokeTokens: () => issued.clear(),
     counts,
     received: () => [...deliveries],
     membership: (id) => audiences.get(id).size,

@@ -56,6 +56,7 @@ import {
   type ValueOverflowRule,
 } from './adobe-target-rules.ts';
 import { retryAfterMs } from './retry-after.ts';
+import { AdobeImsCredentials, CredentialError, createTokenProvider } from './credentials.ts';
 import { sharedLimiter, type SlidingWindowLimiter } from './sliding-window-limiter.ts';
 
 export { TARGET_CLEAR_SENTINEL } from './adobe-target-rules.ts';
@@ -251,6 +252,8 @@ export const TargetBulkConfig = z.object({
   idColumn: z.enum(['thirdPartyId', 'pcId']).default('thirdPartyId'),
   /** Name of the environment variable holding the bearer token; no Authorization header when unset. */
   tokenEnv: EnvVarName.optional(),
+  /** Adobe IMS OAuth server-to-server (client credentials) instead of a ready token in tokenEnv. */
+  credentials: AdobeImsCredentials.optional(),
   attributes: z
     .array(z.string())
     .min(1)
@@ -332,7 +335,16 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
   const endpoint = `${cfg.baseUrl.replace(/\/+$/, '')}/m2/${encodeURIComponent(cfg.client)}/v2/profile/batchUpdate`;
   const log = logger().child({ destination: TARGET_BULK_KIND });
 
-  function authHeaders(): Record<string, string> {
+  const provider = cfg.credentials ? createTokenProvider(cfg.credentials, { fetch: doFetch, env }) : undefined;
+  async function authHeaders(): Promise<Record<string, string>> {
+    if (provider) {
+      try {
+        return { authorization: `Bearer ${await provider.getToken()}` };
+      } catch (err) {
+        if (err instanceof CredentialError) throw new DestinationRejectedError(TARGET_BULK_KIND, 401, err.message);
+        throw err;
+      }
+    }
     if (!cfg.tokenEnv) return {};
     const token = env[cfg.tokenEnv];
     if (!token) throw new DestinationRejectedError(TARGET_BULK_KIND, 0, `environment variable ${cfg.tokenEnv} (the Target bearer token) is not set; set it or drop tokenEnv from the destination config`);
@@ -354,20 +366,27 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
   }
 
   async function upload(file: BatchFile, index: number, ctx: SendContext): Promise<{ batchStatusUrl: string; message: string }> {
-    const res = await call(
-      endpoint,
-      {
-        method: 'POST',
-        body: file.body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': `${ctx.idempotencyKey}/${index}`, ...authHeaders() },
-      },
-      ctx.signal,
-    );
+    const post = async () =>
+      call(
+        endpoint,
+        {
+          method: 'POST',
+          body: file.body,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': `${ctx.idempotencyKey}/${index}`, ...(await authHeaders()) },
+        },
+        ctx.signal,
+      );
+    let res = await post();
+    // An IMS token can be revoked or expire early: fetch a fresh one and retry once.
+    if (res.status === 401 && provider) {
+      provider.invalidate();
+      res = await post();
+    }
     const xml = readTargetXml(res.text);
     const message = xml.message ?? res.text.slice(0, 200);
     if (res.status === 503 || res.status === 429) throw throttled(res.status, res.headers);
     if (res.status === 401 || res.status === 403) {
-      throw new DestinationRejectedError(TARGET_BULK_KIND, res.status, `Target refused the credentials (HTTP ${res.status}: ${message}); check the token in ${cfg.tokenEnv ?? '(no tokenEnv configured)'}`);
+      throw new DestinationRejectedError(TARGET_BULK_KIND, res.status, `Target refused the credentials (HTTP ${res.status}: ${message}); check ${cfg.credentials ? 'the IMS credentials' : `the token in ${cfg.tokenEnv ?? '(no tokenEnv configured)'}`}`);
     }
     if (res.status >= 400 && res.status < 500) {
       throw new DestinationRejectedError(TARGET_BULK_KIND, res.status, `Target rejected batch file ${index + 1} (HTTP ${res.status}): ${message}`);
@@ -386,7 +405,11 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
     for (;;) {
       let wait = cfg.pollIntervalMs;
       try {
-        const res = await call(url.toString(), { method: 'GET', headers: authHeaders() }, signal);
+        let res = await call(url.toString(), { method: 'GET', headers: await authHeaders() }, signal);
+        if (res.status === 401 && provider) {
+          provider.invalidate();
+          res = await call(url.toString(), { method: 'GET', headers: await authHeaders() }, signal);
+        }
         receipt.polls++;
         if (res.status === 503 || res.status === 429) {
           wait = retryAfterMs(res.headers.get('retry-after'), DEFAULT_THROTTLE_WAIT_MS);

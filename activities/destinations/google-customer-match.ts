@@ -11,9 +11,9 @@
  * - the OAuth access token is read from the environment variable the config names (never stored);
  * - 429 and 503 → DestinationThrottledError honouring Retry-After; other 4xx → DestinationRejectedError;
  *   5xx and network failures → plain Error (retryable).
- * - Each request carries `Idempotency-Key: <chunk key>`. The Data Manager API documents no such
- *   header and ingest is idempotent by nature (membership is a set); the contract server uses it to
- *   count unique deliveries.
+ * - Each request carries `Idempotency-Key: <chunk key>` for tracing only: the Data Manager API
+ *   documents no such header and nothing relies on it. Idempotency is ours: membership is a set (a
+ *   resent chunk changes nothing), and the sync engine's chunk ledger never resends a committed chunk.
  * Google answers per request, not per member, so an accepted request accepts every member sent.
  */
 import { z } from 'zod';
@@ -38,14 +38,17 @@ import {
   type SendContext,
 } from './adapter.ts';
 import { retryAfterMs } from './retry-after.ts';
+import { CredentialError, GoogleOAuthRefreshCredentials, createTokenProvider } from './credentials.ts';
 
 export const GOOGLE_CUSTOMER_MATCH_KIND = 'google-customer-match';
 
 export const GoogleCustomerMatchConfig = z.object({
   /** e.g. https://datamanager.googleapis.com/v1 */
   baseUrl: z.url(),
-  /** Name of the environment variable that holds the OAuth access token. */
-  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  /** Name of the environment variable that holds a ready OAuth access token (short-lived; prefer `credentials`). */
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  /** OAuth2 refresh-token flow: client id, secret and refresh token named by environment variable. */
+  credentials: GoogleOAuthRefreshCredentials.optional(),
   operatingAccount: GoogleProductAccount,
   loginAccount: GoogleProductAccount.optional(),
   /** The Customer Match user list id (productDestinationId). */
@@ -54,7 +57,7 @@ export const GoogleCustomerMatchConfig = z.object({
   timeoutMs: z.number().int().positive().default(60_000),
   /** Wait when a 429/503 has no Retry-After. */
   defaultRetryAfterMs: z.number().int().nonnegative().default(60_000),
-});
+}).refine((c) => Boolean(c.tokenEnv) !== Boolean(c.credentials), { message: 'set exactly one of credentials (OAuth refresh-token flow, recommended) or tokenEnv (a ready access token)', path: ['credentials'] });
 export type GoogleCustomerMatchConfig = z.input<typeof GoogleCustomerMatchConfig>;
 
 /** Pure: the userIdentifiers of one row, or why it cannot be a member. */
@@ -90,6 +93,20 @@ export function createGoogleCustomerMatchAdapter(config: GoogleCustomerMatchConf
   const cfg = GoogleCustomerMatchConfig.parse(config);
   const doFetch = deps.fetch ?? fetch;
   const base = cfg.baseUrl.replace(/\/+$/, '');
+  const provider = cfg.credentials ? createTokenProvider(cfg.credentials, { fetch: doFetch }) : undefined;
+  async function accessToken(): Promise<string> {
+    if (provider) {
+      try {
+        return await provider.getToken();
+      } catch (err) {
+        if (err instanceof CredentialError) throw new DestinationRejectedError(GOOGLE_CUSTOMER_MATCH_KIND, 401, err.message);
+        throw err;
+      }
+    }
+    const token = process.env[cfg.tokenEnv!];
+    if (!token) throw new DestinationRejectedError(GOOGLE_CUSTOMER_MATCH_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to an OAuth token with the datamanager scope, or configure credentials (OAuth refresh-token flow)`);
+    return token;
+  }
   const destination = { operatingAccount: cfg.operatingAccount, ...(cfg.loginAccount ? { loginAccount: cfg.loginAccount } : {}), productDestinationId: cfg.audienceId };
 
   async function send(rows: DeliveryRow[], ctx: SendContext): Promise<ChunkResult> {
@@ -112,21 +129,28 @@ export function createGoogleCustomerMatchAdapter(config: GoogleCustomerMatchConf
     }
     if (members.length === 0) return { accepted: [], rejected, receipt: { members: 0 } };
 
-    const body = { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const };
+    // Google's upload guide: an ingest states that the Customer Match terms were accepted in the operating account.
+    const body = op === 'upsert' ? { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const, termsOfService: { customerMatchTermsOfServiceStatus: 'ACCEPTED' } } : { destinations: [destination], audienceMembers: members, encoding: 'HEX' as const };
     const valid = (op === 'upsert' ? GoogleIngestRequest : GoogleRemoveRequest).safeParse(body);
     if (!valid.success) throw new DestinationRejectedError(GOOGLE_CUSTOMER_MATCH_KIND, 0, `request ${contractProblem(valid.error)}`);
 
-    const token = process.env[cfg.tokenEnv];
-    if (!token) throw new DestinationRejectedError(GOOGLE_CUSTOMER_MATCH_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to an OAuth token with the datamanager scope`);
-
     const url = `${base}/audienceMembers:${op === 'upsert' ? 'ingest' : 'remove'}`;
-    const timeout = AbortSignal.timeout(cfg.timeoutMs);
-    const res = await doFetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey },
-      body: JSON.stringify(valid.data),
-      signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
-    });
+    const post = async (token: string) => {
+      const timeout = AbortSignal.timeout(cfg.timeoutMs);
+      return doFetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey },
+        body: JSON.stringify(valid.data),
+        signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
+      });
+    };
+    let res = await post(await accessToken());
+    // A token can be revoked or expire early: with a provider, fetch a fresh one and retry once.
+    if (res.status === 401 && provider) {
+      await res.body?.cancel();
+      provider.invalidate();
+      res = await post(await accessToken());
+    }
     const text = await res.text();
     if (res.ok) {
       const parsed = GoogleIngestResponse.safeParse(safeJson(text));

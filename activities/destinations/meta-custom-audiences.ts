@@ -36,20 +36,23 @@ import {
   type SendContext,
 } from './adapter.ts';
 import { retryAfterMs } from './retry-after.ts';
+import { CredentialError, MetaLongLivedCredentials, createTokenProvider } from './credentials.ts';
 
 export const META_CUSTOM_AUDIENCES_KIND = 'meta-custom-audiences';
 
 export const MetaCustomAudiencesConfig = z.object({
   /** e.g. https://graph.facebook.com/v21.0 */
   baseUrl: z.url(),
-  /** Name of the environment variable that holds the access token. */
-  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  /** Name of the environment variable that holds the access token (no validity check; prefer `credentials`). */
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  /** A long-lived (system-user) token named by environment variable, checked with /debug_token. */
+  credentials: MetaLongLivedCredentials.optional(),
   audienceId: z.string().regex(/^\d+$/, 'a Custom Audience id (digits)'),
   maxChunkRows: z.number().int().min(1).max(META_MAX_RECORDS_PER_REQUEST).default(META_MAX_RECORDS_PER_REQUEST),
   timeoutMs: z.number().int().positive().default(60_000),
   /** Wait when a throttling answer has no Retry-After (Meta sends none for code 80003). */
   defaultRetryAfterMs: z.number().int().nonnegative().default(60_000),
-});
+}).refine((c) => Boolean(c.tokenEnv) !== Boolean(c.credentials), { message: 'set exactly one of credentials (meta-long-lived, checked before use) or tokenEnv', path: ['credentials'] });
 export type MetaCustomAudiencesConfig = z.input<typeof MetaCustomAudiencesConfig>;
 
 /** A positive int64 that fits a JSON number exactly: the first 52 bits of sha256(idempotency key), plus 1. */
@@ -87,6 +90,20 @@ export function createMetaCustomAudiencesAdapter(config: MetaCustomAudiencesConf
   const cfg = MetaCustomAudiencesConfig.parse(config);
   const doFetch = deps.fetch ?? fetch;
   const url = `${cfg.baseUrl.replace(/\/+$/, '')}/${cfg.audienceId}/users`;
+  const provider = cfg.credentials ? createTokenProvider(cfg.credentials, { fetch: doFetch, baseUrl: cfg.baseUrl }) : undefined;
+  async function accessToken(): Promise<string> {
+    if (provider) {
+      try {
+        return await provider.getToken();
+      } catch (err) {
+        if (err instanceof CredentialError) throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 401, err.message);
+        throw err;
+      }
+    }
+    const token = process.env[cfg.tokenEnv!];
+    if (!token) throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to a token with ads_management permission`);
+    return token;
+  }
 
   async function send(rows: DeliveryRow[], ctx: SendContext): Promise<ChunkResult> {
     const op = rows[0]?.op;
@@ -101,16 +118,22 @@ export function createMetaCustomAudiencesAdapter(config: MetaCustomAudiencesConf
       const issue = valid.error.issues[0];
       throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 0, `request does not satisfy the Meta Custom Audiences contract at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
     }
-    const token = process.env[cfg.tokenEnv];
-    if (!token) throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to a token with ads_management permission`);
-
-    const timeout = AbortSignal.timeout(cfg.timeoutMs);
-    const res = await doFetch(url, {
-      method: op === 'upsert' ? 'POST' : 'DELETE',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(valid.data),
-      signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
-    });
+    const call = async (token: string) => {
+      const timeout = AbortSignal.timeout(cfg.timeoutMs);
+      return doFetch(url, {
+        method: op === 'upsert' ? 'POST' : 'DELETE',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(valid.data),
+        signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
+      });
+    };
+    let res = await call(await accessToken());
+    if (res.status === 401 && provider) {
+      // Re-check the token (it may have been renewed in the environment) and retry once.
+      await res.body?.cancel();
+      provider.invalidate();
+      res = await call(await accessToken());
+    }
     const text = await res.text();
     const json = safeJson(text);
     if (res.ok) {

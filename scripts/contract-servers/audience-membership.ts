@@ -39,6 +39,14 @@ export class AudienceMembership {
     this.removes += this.drop(keys);
   }
 
+  /** Whether one member is known by exactly these keys already (adding it again changes nothing). */
+  holds(keys: readonly string[]): boolean {
+    const id = this.byKey.get(keys[0] ?? '');
+    if (id === undefined) return false;
+    const known = this.members.get(id) ?? [];
+    return known.length === keys.length && keys.every((k) => this.byKey.get(k) === id);
+  }
+
   has(key: string): boolean {
     return this.byKey.has(key);
   }

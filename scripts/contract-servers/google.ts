@@ -1,39 +1,40 @@
 /**
- * A local Google Data Manager API that enforces the documented Customer Match contract
- * (docs/destinations/google-customer-match.md), for adapter tests and demos. Standalone:
- * `node --import tsx scripts/contract-servers/google.ts` (PORT, GOOGLE_TOKEN, REQUESTS_PER_MINUTE).
+ * A local Google Data Manager API for Customer Match (docs/destinations/google-customer-match.md), for
+ * adapter tests and demos. Standalone: `node --import tsx scripts/contract-servers/google.ts`
+ * (PORT, GOOGLE_TOKEN, REQUESTS_PER_MINUTE).
+ *
+ * It checks requests with its own rules (./vendor-rules/google-data-manager.ts), written from Google's
+ * pages and tested with the golden fixtures in test/fixtures/vendors/google/ — never with the
+ * product's contracts/, so a misreading of Google's documents cannot pass on both sides.
  *
  * - POST /v1/audienceMembers:ingest and /v1/audienceMembers:remove (also lower-case audiencemembers);
- * - `Authorization: Bearer <token>`: missing → 401 UNAUTHENTICATED, another token → 403 PERMISSION_DENIED;
- * - more than 10,000 members → 413; a body that fails contracts/google-customer-match.ts (an unhashed
- *   email, a lower-case region code, more than 10 identifiers, unknown fields...) → 400
- *   INVALID_ARGUMENT with google.rpc.BadRequest fieldViolations naming paths, never values;
- * - an add whose member lacks CONSENT_GRANTED for adUserData and adPersonalization → 400; removes
- *   need no consent;
+ * - `Authorization: Bearer <token>`: missing, unknown or expired → 401 UNAUTHENTICATED;
+ * - a request that breaks a documented rule → 400 INVALID_ARGUMENT with Google's ErrorInfo and
+ *   BadRequest fieldViolations (proto field paths and ErrorReason values, never identifier values);
+ *   fast-fail: nothing of a failed request is applied;
+ * - stricter than Google on purpose: an add whose member lacks CONSENT_GRANTED for adUserData and
+ *   adPersonalization (on the member, else on the request) → 400 INVALID_AUDIENCE_MEMBER, because
+ *   Scoreflow must never add a person without consent; removes need no consent;
  * - more than `rateLimit.requests` requests in `rateLimit.windowMs` → 429 RESOURCE_EXHAUSTED with
  *   Retry-After; `failures` / `failNext()` answer 429 or 503 for the next N requests (queued in call
  *   order, so `failNext(2, 429)` then `failNext(1, 503)` answers 429, 429, 503); `startOutage(ms, status)`
  *   answers 429, 500 or 503 to every request for a while (outage.ts);
  * - `latencyMs` / `setLatency()` delay every answer, as a slow API does (the request is still applied
  *   when the client has gone away meanwhile);
- * - `Idempotency-Key`: a key seen before with the same body answers the first response again without
- *   applying it (counted in `duplicates`); with a different body → 422;
+ * - no request-level idempotency: Google documents no idempotency header, so an `Idempotency-Key`
+ *   is recorded for diagnostics but changes nothing. A resent request is applied again; membership
+ *   is a set, so it changes nothing, and such a request is counted in `duplicates`. Scoreflow's own
+ *   idempotency is the sync engine's chunk ledger (a committed chunk is never sent again);
+ * - `validateOnly: true` validates and applies nothing;
  * - membership per audience (productDestinationId): a member is known by its email hash, phone hash
  *   or complete address; `membership(id)` is the current set size.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Outage, type OutageControl } from './outage.ts';
-import type { z } from 'zod';
-import {
-  GOOGLE_MAX_MEMBERS_PER_REQUEST,
-  GoogleIngestRequest,
-  GoogleRemoveRequest,
-  googleConsentGranted,
-  type GoogleAudienceMember,
-} from '../../contracts/google-customer-match.ts';
 import { Audiences } from './audience-membership.ts';
+import { checkDataManagerRequest, dataManagerMemberKeys, rpcStatus, type CheckedMember, type FieldViolation, invalidArgument } from './vendor-rules/google-data-manager.ts';
 
 export interface GoogleServerFailures {
   status: 429 | 503;
@@ -44,33 +45,43 @@ export interface GoogleServerFailures {
 export interface GoogleServerOptions {
   port?: number;
   host?: string;
-  /** The one accepted bearer token (default "google-test-token"). */
+  /** A long-lived bearer token the server also accepts (default "google-test-token"), for demos. */
   token?: string;
+  /**
+   * The OAuth client the token endpoint (POST {origin}/token, grant_type=refresh_token) knows; the
+   * access tokens it issues live `accessTokenTtlSeconds` (Google's own: 3599) and are refused after.
+   */
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number };
   rateLimit?: { requests: number; windowMs?: number };
   failures?: GoogleServerFailures;
-  maxMembers?: number;
   /** Every request waits this long before it is handled. */
   latencyMs?: number;
 }
 
 export interface GoogleServerCounts {
   requests: number;
-  /** Requests applied once (unique deliveries). */
+  /** Requests applied (validateOnly requests excluded). */
   accepted: number;
   ingests: number;
   removes: number;
+  /** Applied requests that changed no membership (a resend: membership is a set). */
   duplicates: number;
   rejected: number;
   throttled: number;
   unauthorized: number;
   membersAdded: number;
+  /** Adds of members the audience did not hold yet (a resent add is not counted). */
+  membersNew: number;
   membersRemoved: number;
 }
 
 export interface GoogleDelivery {
   requestId: string;
   operation: 'ingest' | 'remove';
+  /** The client's `Idempotency-Key` header, recorded for tests; Google ignores it and so does this server. */
   idempotencyKey?: string;
+  /** Whether an applied request carried the same Idempotency-Key before (observed, not deduplicated). */
+  resend: boolean;
   audienceIds: string[];
   members: number;
 }
@@ -78,9 +89,15 @@ export interface GoogleDelivery {
 export interface RunningGoogleServer extends OutageControl {
   /** Base URL of the API version, e.g. http://127.0.0.1:1234/v1: the adapter's baseUrl. */
   url: string;
+  /** The OAuth token endpoint (grant_type=refresh_token), e.g. http://127.0.0.1:1234/token. */
+  tokenUrl: string;
   token: string;
   counts: GoogleServerCounts;
-  /** Unique deliveries in arrival order (a duplicate idempotency key is not listed twice). */
+  /** Access tokens issued by the token endpoint so far. */
+  tokensIssued(): number;
+  /** Forget every issued access token (as a revocation would): the next call with one answers 401. */
+  revokeTokens(): void;
+  /** Applied requests in arrival order (a resent request is listed again: Google has no dedupe). */
   received(): GoogleDelivery[];
   /** Current member count of an audience. */
   membership(audienceId: string): number;
@@ -92,41 +109,14 @@ export interface RunningGoogleServer extends OutageControl {
   close(): Promise<void>;
 }
 
-type GoogleStatus = 'INVALID_ARGUMENT' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'INTERNAL';
-
-function googleError(code: number, status: GoogleStatus, message: string, violations?: { field: string; description: string }[]) {
-  return {
-    error: {
-      code,
-      message,
-      status,
-      details: violations?.length ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: violations }] : [],
-    },
-  };
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
-}
-
-function violations(error: z.ZodError): { field: string; description: string }[] {
-  return error.issues.slice(0, 10).map((i) => ({ field: fieldPath(i.path), description: i.message }));
-}
-
-/** The keys a member is known by: each hash alone, and the address as one key. */
-export function googleMemberKeys(member: GoogleAudienceMember): string[] {
-  const keys: string[] = [];
-  for (const id of member.userData.userIdentifiers) {
-    if ('emailAddress' in id) keys.push(`email:${id.emailAddress}`);
-    else if ('phoneNumber' in id) keys.push(`phone:${id.phoneNumber}`);
-    else keys.push(`address:${id.address.givenName}:${id.address.familyName}:${id.address.regionCode}:${id.address.postalCode}`);
-  }
-  return keys;
+/** Consent on an add: the member's own consent overrides the request-level one (ingest reference). */
+function consentGranted(member: CheckedMember, request: CheckedMember['consent']): boolean {
+  const c = { ...request, ...member.consent };
+  return c.adUserData === 'CONSENT_GRANTED' && c.adPersonalization === 'CONSENT_GRANTED';
 }
 
 export async function startGoogleServer(options: GoogleServerOptions = {}): Promise<RunningGoogleServer> {
   const token = options.token ?? 'google-test-token';
-  const maxMembers = options.maxMembers ?? GOOGLE_MAX_MEMBERS_PER_REQUEST;
   const windowMs = options.rateLimit?.windowMs ?? 60_000;
   const failures: { status: 429 | 503; retryAfterSeconds: number }[] = [];
   const queueFailures = (count: number, status: 429 | 503, retryAfterSeconds: number) => {
@@ -135,18 +125,36 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   queueFailures(options.failures?.count ?? 0, options.failures?.status ?? 429, options.failures?.retryAfterSeconds ?? 1);
   let latencyMs = options.latencyMs ?? 0;
   const outage = new Outage();
-  const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersRemoved: 0 };
+  const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersNew: 0, membersRemoved: 0 };
   const deliveries: GoogleDelivery[] = [];
-  const byKey = new Map<string, { bodySha: string; response: { requestId: string } }>();
   const audiences = new Audiences();
   const calls: number[] = [];
+  let issuedCount = 0;
+  const issued = new Map<string, number>(); // access token → expiry (epoch ms)
 
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024 });
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const code = err.statusCode ?? 500;
     counts.rejected++;
-    void reply.code(code).send(googleError(code, code === 413 ? 'INVALID_ARGUMENT' : code < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL', code === 413 ? 'Request payload too large.' : 'Invalid JSON payload received.'));
+    if (code >= 500) return void reply.code(code).send(rpcStatus(code, 'INTERNAL', 'Internal error encountered.'));
+    void reply.code(400).send(invalidArgument([{ field: '', description: code === 413 ? 'Request payload too large.' : 'Invalid JSON payload received.', reason: 'INVALID_FORMAT' }]));
   });
+
+  // Google's OAuth 2.0 token endpoint, refresh-token grant (RFC 6749 §6; Google's errors: invalid_client, invalid_grant).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.post('/token', async (req, reply) => {
+    const f = (req.body ?? {}) as Record<string, string>;
+    const o = options.oauth;
+    if (f.grant_type !== 'refresh_token') return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + String(f.grant_type ?? '') });
+    if (!o || f.client_id !== o.clientId || f.client_secret !== o.clientSecret) return reply.code(401).send({ error: 'invalid_client', error_description: 'Unauthorized' });
+    if (f.refresh_token !== o.refreshToken) return reply.code(400).send({ error: 'invalid_grant', error_description: 'Bad Request' });
+    const ttl = o.accessTokenTtlSeconds ?? 3599;
+    const accessToken = `ya29.${randomUUID().replace(/-/g, '')}`;
+    issuedCount++;
+    issued.set(accessToken, Date.now() + ttl * 1000);
+    return reply.code(200).send({ access_token: accessToken, expires_in: ttl, scope: 'https://www.googleapis.com/auth/datamanager', token_type: 'Bearer' });
+  });
+  const tokenValid = (given: string) => given === token || (issued.get(given) ?? 0) > Date.now();
 
   const handle = (operation: 'ingest' | 'remove') => async (req: FastifyRequest, reply: FastifyReply) => {
     counts.requests++;
@@ -169,7 +177,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
       return reply
         .code(status)
         .header('retry-after', String(failure.retryAfterSeconds))
-        .send(status === 429 ? googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (injected).') : googleError(503, 'UNAVAILABLE', 'The service is currently unavailable (injected).'));
+        .send(status === 429 ? rpcStatus(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (injected).') : rpcStatus(503, 'UNAVAILABLE', 'The service is currently unavailable.'));
     }
     if (options.rateLimit) {
       const now = Date.now();
@@ -177,79 +185,65 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
       if (calls.length >= options.rateLimit.requests) {
         counts.throttled++;
         const wait = Math.max(1, Math.ceil((calls[0]! + windowMs - now) / 1000));
-        return reply.code(429).header('retry-after', String(wait)).send(googleError(429, 'RESOURCE_EXHAUSTED', `Quota exceeded: more than ${options.rateLimit.requests} requests in ${windowMs} ms.`));
+        return reply.code(429).header('retry-after', String(wait)).send(rpcStatus(429, 'RESOURCE_EXHAUSTED', `Quota exceeded: more than ${options.rateLimit.requests} requests in ${windowMs} ms.`));
       }
       calls.push(now);
     }
     const auth = req.headers.authorization;
-    if (!auth?.startsWith('Bearer ')) {
+    if (!auth?.startsWith('Bearer ') || !tokenValid(auth.slice('Bearer '.length))) {
       counts.unauthorized++;
-      return reply.code(401).send(googleError(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential. Expected OAuth 2 access token.'));
-    }
-    if (auth.slice('Bearer '.length) !== token) {
-      counts.unauthorized++;
-      return reply.code(403).send(googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission.'));
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="https://accounts.google.com/", error="invalid_token"')
+        .send(rpcStatus(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
     }
 
-    const raw = req.body as { audienceMembers?: unknown } | undefined;
-    if (Array.isArray(raw?.audienceMembers) && raw.audienceMembers.length > maxMembers) {
+    const checked = checkDataManagerRequest(operation, req.body);
+    if (!checked.ok) {
       counts.rejected++;
-      return reply
-        .code(413)
-        .send(googleError(413, 'INVALID_ARGUMENT', `Too many audience members: ${raw.audienceMembers.length} in one request, at most ${maxMembers}.`, [{ field: 'audience_members', description: `at most ${maxMembers} members per request` }]));
+      return reply.code(checked.status).send(checked.body);
     }
-    const parsed = (operation === 'ingest' ? GoogleIngestRequest : GoogleRemoveRequest).safeParse(raw);
-    if (!parsed.success) {
-      counts.rejected++;
-      return reply.code(400).send(googleError(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', violations(parsed.error)));
-    }
-    const body = parsed.data;
+    const body = checked.request;
     if (operation === 'ingest') {
-      const requestConsent = (body as z.infer<typeof GoogleIngestRequest>).consent;
-      const missing = body.audienceMembers.flatMap((m, i) => (googleConsentGranted(m, requestConsent) ? [] : [{ field: `audienceMembers[${i}].consent`, description: 'adUserData and adPersonalization must be CONSENT_GRANTED to add a member' }]));
+      const missing: FieldViolation[] = body.members.flatMap((m, i) =>
+        consentGranted(m, body.requestConsent) ? [] : [{ field: `audience_members.audience_members[${i}].consent`, description: 'This server refuses adds without CONSENT_GRANTED for adUserData and adPersonalization.', reason: 'INVALID_AUDIENCE_MEMBER' }],
+      );
       if (missing.length) {
         counts.rejected++;
-        return reply.code(400).send(googleError(400, 'INVALID_ARGUMENT', 'Consent is required to add audience members.', missing.slice(0, 10)));
+        return reply.code(400).send(invalidArgument(missing.slice(0, 20)));
       }
     }
+    const requestId = randomUUID();
+    if (body.validateOnly) return reply.code(200).send({ requestId });
 
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
-    const bodySha = createHash('sha256').update(JSON.stringify(raw)).digest('hex');
-    if (key) {
-      const seen = byKey.get(key);
-      if (seen) {
-        if (seen.bodySha !== bodySha) {
-          counts.rejected++;
-          return reply.code(422).send(googleError(422, 'FAILED_PRECONDITION', 'Idempotency-Key was already used with a different request body.'));
-        }
-        counts.duplicates++;
-        return reply.code(200).send(seen.response);
-      }
-    }
-
-    const requestId = randomUUID();
-    const audienceIds = body.destinations.map((d) => d.productDestinationId);
-    for (const id of audienceIds) {
+    let changed = false;
+    for (const id of body.productDestinationIds) {
       const audience = audiences.get(id);
-      for (const m of body.audienceMembers) {
-        const keys = googleMemberKeys(m);
+      for (const m of body.members) {
+        const keys = dataManagerMemberKeys(m);
         if (operation === 'ingest') {
+          if (!audience.holds(keys)) {
+            changed = true;
+            counts.membersNew++;
+          }
           audience.add(keys);
           counts.membersAdded++;
         } else {
           const before = audience.size;
           audience.remove(keys);
+          if (audience.size !== before) changed = true;
           counts.membersRemoved += before - audience.size;
         }
       }
     }
     counts.accepted++;
+    if (!changed) counts.duplicates++;
     if (operation === 'ingest') counts.ingests++;
     else counts.removes++;
-    const response = { requestId };
-    if (key) byKey.set(key, { bodySha, response });
-    deliveries.push({ requestId, operation, idempotencyKey: key, audienceIds, members: body.audienceMembers.length });
-    return reply.code(200).send(response);
+    const resend = key !== undefined && deliveries.some((d) => d.idempotencyKey === key);
+    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length });
+    return reply.code(200).send({ requestId });
   };
 
   for (const prefix of ['/v1/audienceMembers', '/v1/audiencemembers']) {
@@ -260,7 +254,10 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   return {
     url: `${address}/v1`,
+    tokenUrl: `${address}/token`,
     token,
+    tokensIssued: () => issuedCount,
+    revokeTokens: () => issued.clear(),
     counts,
     received: () => [...deliveries],
     membership: (id) => audiences.get(id).size,

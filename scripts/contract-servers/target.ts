@@ -33,7 +33,7 @@
  * updates existing profiles only (an unknown id is accepted and counted in singleNotFound, as Target
  * creates no profile), 414 for a GET URL over 8 KB, 413 for a POST body over 60 KB.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 
@@ -53,6 +53,12 @@ export interface TargetServerOptions {
   windowMs?: number;
   /** When set, every call needs `Authorization: Bearer <token>`. */
   token?: string;
+  /**
+   * Adobe IMS OAuth server-to-server: POST {url}/ims/token/v3 (grant_type=client_credentials,
+   * client_id, client_secret, scope) issues bearer tokens living `accessTokenTtlSeconds` (IMS: 86399);
+   * when set, every Target call needs one of them (or `token`), and an expired one answers 401.
+   */
+  ims?: { clientId: string; clientSecret: string; accessTokenTtlSeconds?: number };
   incompletePolls?: number;
   maxFileBytes?: number;
   maxFileRows?: number;
@@ -96,6 +102,12 @@ export interface TargetServerCounts {
 
 export interface RunningTargetServer {
   url: string;
+  /** The IMS token endpoint (client-credentials grant). */
+  imsTokenUrl: string;
+  /** Access tokens issued by the IMS endpoint so far. */
+  tokensIssued(): number;
+  /** Forget every issued IMS token (as a revocation would): the next call with one answers 401. */
+  revokeTokens(): void;
   counts: TargetServerCounts;
   /** thirdPartyId → attributes as received (URL-decoded). */
   profiles: Map<string, Record<string, string>>;
@@ -161,9 +173,29 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     return send(reply, status, xml({ success: 'false', message }));
   };
 
+  let issuedCount = 0;
+  const imsTokens = new Map<string, number>(); // access token → expiry (epoch ms)
   function authorized(req: FastifyRequest): boolean {
-    return !options.token || req.headers.authorization === `Bearer ${options.token}`;
+    if (!options.token && !options.ims) return true;
+    const given = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice('Bearer '.length) : undefined;
+    if (!given) return false;
+    return given === options.token || (imsTokens.get(given) ?? 0) > Date.now();
   }
+
+  // Adobe IMS token endpoint (client-credentials grant); errors in IMS's {error, error_description} shape.
+  app.post('/ims/token/v3', (req, reply) => {
+    const f = Object.fromEntries(new URLSearchParams(typeof req.body === 'string' ? req.body : ''));
+    const ims = options.ims;
+    if (f.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'unsupported grant_type' });
+    if (!ims || f.client_id !== ims.clientId) return reply.code(400).send({ error: 'invalid_client', error_description: 'invalid client_id parameter' });
+    if (f.client_secret !== ims.clientSecret) return reply.code(401).send({ error: 'invalid_client', error_description: 'invalid client_secret parameter' });
+    if (!f.scope) return reply.code(400).send({ error: 'invalid_scope', error_description: 'scope is required' });
+    const ttl = ims.accessTokenTtlSeconds ?? 86_399;
+    const accessToken = `eyJ${randomUUID().replace(/-/g, '')}`;
+    issuedCount++;
+    imsTokens.set(accessToken, Date.now() + ttl * 1000);
+    return reply.code(200).send({ access_token: accessToken, token_type: 'bearer', expires_in: ttl });
+  });
 
   /** Sliding-window limiter and injected failures for bulk calls; returns false when it answered. */
   function admitBulkCall(reply: FastifyReply): boolean {
@@ -380,6 +412,9 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   base = address.replace('localhost', '127.0.0.1');
   return {
     url: base,
+    imsTokenUrl: `${base}/ims/token/v3`,
+    tokensIssued: () => issuedCount,
+    revokeTokens: () => imsTokens.clear(),
     counts,
     profiles,
     pcProfiles,

@@ -67,43 +67,47 @@ describe('google-customer-match adapter against the contract server', () => {
     expect(server.hasEmail('100', row(1).identifiers.emailAddress!)).toBe(false);
   });
 
-  it('the same idempotency key is applied once', async () => {
+  it('a resent chunk changes no membership: Google has no idempotency header, ingest is a set', async () => {
     const adapter = createGoogleCustomerMatchAdapter(config('101'));
     const before = { ...server.counts };
     const key = randomUUID();
     await adapter.send([row(1)], ctx(key));
     await adapter.send([row(1)], ctx(key));
-    expect(server.counts.accepted - before.accepted).toBe(1);
+    // Both requests are applied (the server, like Google, does not dedupe), the second changes nothing.
+    expect(server.counts.accepted - before.accepted).toBe(2);
     expect(server.counts.duplicates - before.duplicates).toBe(1);
-    expect(server.received().filter((d) => d.idempotencyKey === key)).toHaveLength(1);
+    expect(server.membership('101')).toBe(1);
   });
 
   it('the server refuses unhashed identifiers and adds without consent, in Google error shape, without echoing values', async () => {
     const email = `plain-${tag}@example.com`;
-    const unhashed = await post('audienceMembers:ingest', { destinations, encoding: 'HEX', audienceMembers: [{ userData: { userIdentifiers: [{ emailAddress: email }] }, consent }] });
+    const tos = { customerMatchTermsOfServiceStatus: 'ACCEPTED' };
+    const unhashed = await post('audienceMembers:ingest', { destinations, encoding: 'HEX', termsOfService: tos, audienceMembers: [{ userData: { userIdentifiers: [{ emailAddress: email }] }, consent }] });
     expect(unhashed.status).toBe(400);
     expect(unhashed.body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
-    expect(unhashed.body.error?.details[0]?.fieldViolations?.[0]?.field).toBe('audienceMembers[0].userData.userIdentifiers[0].emailAddress');
+    expect(unhashed.body.error?.details[1]?.fieldViolations?.[0]).toMatchObject({ field: 'audience_members.audience_members[0].user_data.user_identifiers', reason: 'INVALID_HEX_ENCODING' });
     expect(JSON.stringify(unhashed.body)).not.toContain(email);
 
     const member = { userData: { userIdentifiers: [{ emailAddress: sha256Hex(email) }] } };
-    const noConsent = await post('audienceMembers:ingest', { destinations, encoding: 'HEX', audienceMembers: [member] });
+    const noConsent = await post('audienceMembers:ingest', { destinations, encoding: 'HEX', termsOfService: tos, audienceMembers: [member] });
     expect(noConsent.status).toBe(400);
-    expect(noConsent.body.error?.message).toMatch(/Consent is required/);
+    expect(noConsent.body.error?.details[1]?.fieldViolations?.[0]).toMatchObject({ field: 'audience_members.audience_members[0].consent', reason: 'INVALID_AUDIENCE_MEMBER' });
     // Removes need no consent.
     expect((await post('audienceMembers:remove', { destinations, encoding: 'HEX', audienceMembers: [member] })).status).toBe(200);
-    // Over 10,000 members: 413.
+    // Over 10,000 members: 400 TOO_MANY_AUDIENCE_MEMBERS.
     const many = Array.from({ length: 10_001 }, () => ({ ...member, consent }));
-    expect((await post('audienceMembers:ingest', { destinations, encoding: 'HEX', audienceMembers: many })).status).toBe(413);
+    const tooMany = await post('audienceMembers:ingest', { destinations, encoding: 'HEX', termsOfService: tos, audienceMembers: many });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(tooMany.body)).toContain('TOO_MANY_AUDIENCE_MEMBERS');
   });
 
-  it('bad credentials are refused (401/403) and surface as DestinationRejectedError', async () => {
-    expect((await post('audienceMembers:ingest', {}, 'wrong')).status).toBe(403);
+  it('bad credentials are refused (401 UNAUTHENTICATED) and surface as DestinationRejectedError', async () => {
+    expect((await post('audienceMembers:ingest', {}, 'wrong')).status).toBe(401);
     const res = await fetch(`${server.url}/audienceMembers:ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(401);
     process.env[`${TOKEN_ENV}_BAD`] = 'wrong-token';
     const bad = createGoogleCustomerMatchAdapter(config('102', { tokenEnv: `${TOKEN_ENV}_BAD` }));
-    await expect(bad.send([row(1)], ctx())).rejects.toMatchObject({ name: 'DestinationRejected', status: 403 });
+    await expect(bad.send([row(1)], ctx())).rejects.toMatchObject({ name: 'DestinationRejected', status: 401 });
     const unset = createGoogleCustomerMatchAdapter(config('102', { tokenEnv: `${TOKEN_ENV}_UNSET` }));
     await expect(unset.send([row(1)], ctx())).rejects.toBeInstanceOf(DestinationRejectedError);
   });

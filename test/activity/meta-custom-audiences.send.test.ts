@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
@@ -83,30 +84,43 @@ describe('meta-custom-audiences adapter against the contract server', () => {
     expect(server.counts.duplicates - before.duplicates).toBe(1);
   });
 
-  it('the server refuses unhashed values, bad rows and oversize bodies in Graph error shape', async () => {
+  it('the server counts unhashed values as invalid entries and refuses bad rows and oversize bodies in Graph error shape', async () => {
     const plain = `plain-${tag}@example.com`;
     const unhashed = await call('POST', '9003', { payload: { schema: ['EMAIL'], data: [[plain]] }, session });
-    expect(unhashed.status).toBe(400);
-    expect(unhashed.body.error).toMatchObject({ type: 'OAuthException', code: 100, fbtrace_id: expect.any(String) });
-    expect(unhashed.body.error?.message).toMatch(/EMAIL must be SHA-256 hex/);
+    expect(unhashed.status).toBe(200);
+    expect(unhashed.body).toMatchObject({ num_received: 1, num_invalid_entries: 1 });
     expect(JSON.stringify(unhashed.body)).not.toContain(plain);
-    const ragged = await call('POST', '9003', { payload: { schema: ['EMAIL', 'PHONE'], data: [[email(1)]] }, session });
+    const ragged = await call('POST', '9003', { payload: { schema: ['EMAIL', 'PHONE'], data: [[email(1)]] }, session: { ...session, batch_seq: 2 } });
     expect(ragged.status).toBe(400);
+    expect(ragged.body.error).toMatchObject({ type: 'OAuthException', code: 100, fbtrace_id: expect.any(String) });
     const many = Array.from({ length: 10_001 }, (_, i) => [email(i)]);
-    expect((await call('POST', '9003', { payload: { schema: ['EMAIL'], data: many }, session })).status).toBe(413);
+    const tooMany = await call('POST', '9003', { payload: { schema: ['EMAIL'], data: many }, session: { ...session, batch_seq: 3 } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toMatchObject({ code: 100 });
     expect(server.membership('9003')).toBe(0);
   });
 
-  it('bad or missing tokens are refused with 401 (code 190) and surface as DestinationRejectedError', async () => {
+  it('bad or missing tokens are refused (401 code 190; 400 code 2500) and surface as DestinationRejectedError', async () => {
     const wrong = await call('POST', '9004', { payload: { schema: ['EMAIL'], data: [[email(1)]] }, session }, 'nope');
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toMatchObject({ type: 'OAuthException', code: 190 });
-    expect((await call('POST', '9004', {}, null)).status).toBe(401);
+    const missing = await call('POST', '9004', {}, null);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: 2500 });
     process.env[`${TOKEN_ENV}_BAD`] = 'nope';
     const adapter = createMetaCustomAudiencesAdapter(config('9004', { tokenEnv: `${TOKEN_ENV}_BAD` }));
     const err = await adapter.send([row(1)], ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DestinationRejectedError);
     expect(err).toMatchObject({ status: 401 });
+  });
+
+  it('every documented Graph throttle answer (17, 613, 4, 80003) becomes DestinationThrottledError', async () => {
+    const answers = (JSON.parse(readFileSync(new URL('../fixtures/vendors/meta/custom-audience-users.json', import.meta.url), 'utf8')) as { throttleAnswers: { httpStatus: number; body: unknown }[] }).throttleAnswers;
+    const adapter = createMetaCustomAudiencesAdapter(config('9006'));
+    for (const a of answers) {
+      server.answerNextWith(a.httpStatus, a.body);
+      await expect(adapter.send([row(1)], ctx())).rejects.toBeInstanceOf(DestinationThrottledError);
+    }
   });
 
   it('429/503 and the ad-account rate limit (code 80003) become DestinationThrottledError', async () => {
@@ -139,9 +153,10 @@ describe('meta-custom-audiences through executeSync', () => {
   });
 
   it('a 400 is non-retryable', async () => {
+    // A row longer than the schema is refused by Meta with code 100 (a structural error).
     const unhash: typeof fetch = (url, init) => {
       const body = JSON.parse(String(init?.body)) as { payload: { data: string[][] } };
-      body.payload.data = body.payload.data.map((r) => r.map(() => 'someone@example.com'));
+      body.payload.data = body.payload.data.map((r) => [...r, 'extra']);
       return fetch(url, { ...init, body: JSON.stringify(body) });
     };
     const adapter = createMetaCustomAudiencesAdapter(config('9101'), { fetch: unhash });

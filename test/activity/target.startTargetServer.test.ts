@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readTargetXml } from '../../activities/destinations/adobe-target-rules.ts';
+import { xmlFields } from '../helpers/vendor-xml.ts';
 import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
 
 const servers: RunningTargetServer[] = [];
@@ -19,12 +19,12 @@ async function upload(s: RunningTargetServer, body: string, opts: { version?: 'v
     body,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(opts.key ? { 'idempotency-key': opts.key } : {}) },
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), xml: readTargetXml(await res.text()) };
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), xml: xmlFields(await res.text()) };
 }
 
 async function details(statusUrl: string) {
   const res = await fetch(`${statusUrl}&showDetails=true`);
-  return readTargetXml(await res.text());
+  return xmlFields(await res.text());
 }
 
 describe('startTargetServer (Target contract server)', () => {
@@ -105,7 +105,7 @@ describe('startTargetServer (Target contract server)', () => {
     await upload(s, 'batch=thirdPartyId,a\nC-1,x\n');
     const ok = await fetch(`${s.url}/m2/acme/profile/update?mbox3rdPartyId=C-1&profile.b=%C3%A9t%C3%A9`);
     expect(ok.status).toBe(200);
-    expect(readTargetXml(await ok.text())).toMatchObject({ success: 'true' });
+    expect(xmlFields(await ok.text())).toMatchObject({ success: 'true' });
     expect(s.profiles.get('C-1')).toEqual({ a: 'x', b: 'été' });
     await fetch(`${s.url}/m2/acme/profile/update?mbox3rdPartyId=nobody&profile.b=1`);
     expect(s.profiles.has('nobody')).toBe(false);

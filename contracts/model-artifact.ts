@@ -203,7 +203,8 @@ export type VersionStatus = z.infer<typeof VersionStatus>;
 /** A pipeline's scoring target: a registered model version, or the rules fallback policy. */
 export const ChampionTarget = z.union([
   z.object({ modelName: ModelId, version: Version }).strict(),
-  z.object({ policy: z.literal('rules') }).strict(),
+  // modelName: the pipeline's model the rules policy stands in for (so `promote` of that model finds the pin).
+  z.object({ policy: z.literal('rules'), modelName: ModelId.optional() }).strict(),
 ]);
 export type ChampionTarget = z.infer<typeof ChampionTarget>;
 

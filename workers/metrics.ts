@@ -10,7 +10,11 @@
  *   scoreflow_delivery_latency_seconds{destination}        time of one export (or real-time delivery) to a destination
  *   scoreflow_activity_errors_total{activity,destination}  failed activity attempts; destination="" when none applies
  *   scoreflow_activity_duration_seconds{activity}          every activity attempt, successful or not
- *   plus prom-client's default process metrics (CPU, memory, event loop lag, GC) prefixed scoreflow_.
+ *   scoreflow_last_success_timestamp_seconds{pipeline}     when a cycle of the pipeline last completed (alert on a stalled pipeline)
+ *   plus prom-client's default metrics under their standard names (process_*, nodejs_*), so stock
+ *   Node.js dashboards work, and the Temporal SDK's own metrics (temporal_*: workflow and activity
+ *   task latency, schedule-to-start, pollers, sticky cache), which the SDK's Rust core serves on a
+ *   loopback port of its own (Runtime telemetry, see temporal-runtime.ts) and /metrics appends.
  *
  * Labels hold only activity, stage, gate and destination names from code and pipeline config, never
  * entity, visitor or customer ids: a label value that is not a plain short name becomes "other".
@@ -22,7 +26,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { logger } from '../activities/observability/logger.ts';
 
@@ -36,11 +40,12 @@ export interface WorkerMetrics {
   deliveryLatency: Histogram<'destination'>;
   activityErrors: Counter<'activity' | 'destination'>;
   activityDuration: Histogram<'activity'>;
+  lastSuccess: Gauge<'pipeline'>;
 }
 
 export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): WorkerMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'scoreflow_' });
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
@@ -65,6 +70,12 @@ export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): Wo
       help: 'Duration of activity attempts',
       labelNames: ['activity'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'scoreflow_last_success_timestamp_seconds',
+      help: 'Unix time at which a cycle of the pipeline last completed on this worker (seeded from activation_run at start)',
+      labelNames: ['pipeline'] as const,
       registers,
     }),
   };
@@ -156,6 +167,14 @@ const DERIVE: Record<string, Derive> = {
   computeOutcomesActivity: (m, _i, r) => addRows(m, 'outcomes_measured', r.entities),
 };
 
+/** Activities whose input alone says something (their result is void). */
+const DERIVE_INPUT: Record<string, (m: WorkerMetrics, input: Obj) => void> = {
+  // A cycle (or a whole run) recorded COMPLETED: the pipeline is alive.
+  recordRunActivity: (m, i) => {
+    if (i.status === 'COMPLETED' && typeof i.pipeline === 'string') m.lastSuccess.set({ pipeline: safeLabel(i.pipeline) }, Date.now() / 1000);
+  },
+};
+
 /** Which activities are deliveries to a destination, timed in scoreflow_delivery_latency_seconds. */
 const DELIVERIES = new Set(['exportDestinationActivity', 'cartAbandonmentActivity']);
 
@@ -172,6 +191,8 @@ export function observeActivity(m: WorkerMetrics, o: { activity: string; input: 
     if (DELIVERIES.has(o.activity) && destination) m.deliveryLatency.observe({ destination }, o.seconds);
     const derive = DERIVE[o.activity];
     if (derive && isObj(o.result)) derive(m, isObj(o.input) ? o.input : {}, o.result);
+    const fromInput = DERIVE_INPUT[o.activity];
+    if (fromInput && isObj(o.input)) fromInput(m, o.input);
   } catch (err) {
     logger().warn({ activity: o.activity, err: (err as Error).message }, 'activity metrics not recorded');
   }
@@ -226,6 +247,8 @@ export interface MetricsServerOptions {
   host?: string;
   /** The worker's state for /healthz: 200 when `ok`, else 503. Defaults to always ok. */
   health?: () => { ok: boolean; state: string };
+  /** Text appended to /metrics (the Temporal SDK core's temporal_* metrics); an empty string when unavailable. */
+  extra?: () => Promise<string>;
 }
 
 /** Serves GET /metrics and GET /healthz. The server never keeps the process alive on its own. */
@@ -237,8 +260,8 @@ export async function startMetricsServer(registry: Registry, opts: MetricsServer
       return;
     }
     if (path === '/metrics') {
-      registry
-        .metrics()
+      Promise.all([registry.metrics(), opts.extra ? opts.extra().catch(() => '') : ''])
+        .then(([own, extra]) => `${own.trimEnd()}\n${extra ? `${extra.trimEnd()}\n` : ''}`)
         .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text))
         .catch((err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`));
       return;
@@ -277,12 +300,12 @@ export async function startMetricsServer(registry: Registry, opts: MetricsServer
  */
 export async function serveWorkerMetrics(
   registry: Registry,
-  opts: { port?: number | null; host?: string; health?: MetricsServerOptions['health'] } = {},
+  opts: { port?: number | null; host?: string; health?: MetricsServerOptions['health']; extra?: MetricsServerOptions['extra'] } = {},
 ): Promise<MetricsServer | null> {
   const port = opts.port === undefined ? metricsPort() : opts.port;
   if (port === null) return null;
   try {
-    const server = await startMetricsServer(registry, { port, host: opts.host ?? process.env.METRICS_HOST ?? '0.0.0.0', health: opts.health });
+    const server = await startMetricsServer(registry, { port, host: opts.host ?? process.env.METRICS_HOST ?? '0.0.0.0', health: opts.health, extra: opts.extra });
     logger().info({ url: server.url }, 'worker metrics served');
     return server;
   } catch (err) {

@@ -10,11 +10,13 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
 import { closeActivityRedis } from '../activities/online/online-store.ts';
-import { closePools } from '../activities/store/db.ts';
+import { closePools, getPool } from '../activities/store/db.ts';
+import { logger } from '../activities/observability/logger.ts';
 import { REALTIME_TASK_QUEUE, TASK_QUEUE } from './config.ts';
 import { temporalSettings } from './temporal-connection.ts';
 import { activityBoundaryInterceptor } from './activity-boundary.ts';
-import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, serveWorkerMetrics, type MetricsServer } from './metrics.ts';
+import { installTemporalRuntime, temporalCoreMetrics } from './temporal-runtime.ts';
+import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, safeLabel, serveWorkerMetrics, type MetricsServer, type WorkerMetrics } from './metrics.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
@@ -31,14 +33,29 @@ export interface StartWorkerOptions {
   metricsPort?: number | null;
 }
 
+/**
+ * scoreflow_last_success_timestamp_seconds from activation_run, so a restarted worker does not forget
+ * when each pipeline last completed a cycle. Best effort: metrics never stop a worker.
+ */
+async function seedLastSuccess(m: WorkerMetrics): Promise<void> {
+  try {
+    const { rows } = await getPool().query<{ pipeline: string; at: Date }>("SELECT pipeline, max(updated_at) AS at FROM activation_run WHERE status = 'COMPLETED' GROUP BY pipeline");
+    for (const r of rows) m.lastSuccess.set({ pipeline: safeLabel(r.pipeline) }, r.at.getTime() / 1000);
+  } catch (err) {
+    logger().warn({ err: (err as Error).message }, 'last-success metric not seeded from activation_run');
+  }
+}
+
 /** `metrics` is the /metrics server (null when off); it never keeps the process alive, close it after the worker. */
 export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection; metrics: MetricsServer | null }> {
   const port = opts.metricsPort !== undefined ? opts.metricsPort : metricsPort(); // a bad METRICS_PORT fails before connecting
+  await installTemporalRuntime(); // before the first connection: the runtime is process-wide
   // Address, namespace, TLS, API key and profile from the Temporal environment configuration.
   const settings = temporalSettings();
   const connection = await NativeConnection.connect({ ...settings.connection, address: opts.address ?? settings.address });
   const bundlePath = opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE;
   const metrics = createWorkerMetrics();
+  await seedLastSuccess(metrics);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -52,6 +69,7 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
   const server = await serveWorkerMetrics(metrics.registry, {
     port,
     health: () => ({ ok: worker.getState() === 'RUNNING', state: worker.getState() }),
+    extra: temporalCoreMetrics,
   });
   return { worker, connection, metrics: server };
 }

@@ -28,6 +28,7 @@ import {
   patched,
   currentUpdateInfo,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -56,7 +57,8 @@ import {
   type RunStatusView,
 } from './messages.ts';
 import { RunState, type Decision } from './run-state.ts';
-import { GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
+import { DeliveryIdKey, GateStatusKey, ModelVersionKey, PipelineKey, RunStatusKey } from './search-attributes.ts';
+import { currentDetails } from './run-details.ts';
 import { exportToDestination, type ExportToDestinationResult } from './export-to-destination.ts';
 import { fanOut, sumPublished, sumScores } from './shard-fanout.ts';
 import { measureOutcomes } from './measure-outcomes.ts';
@@ -92,6 +94,8 @@ export const FEED_ENCODING_PATCH = 'corpus-feed-encoding';
 export function feedEncodingInput(encoding: 'auto' | 'utf-8' | 'iso-8859-1' | undefined): { encoding?: 'auto' | 'utf-8' | 'iso-8859-1' } {
   return encoding !== undefined && patched(FEED_ENCODING_PATCH) ? { encoding } : {};
 }
+/** Marks executions that keep the Web UI's current details up to date and set the DeliveryId search attribute. */
+export const VISIBILITY_PATCH = 'visibility-current-details';
 
 const NON_RETRYABLE = ['InvalidFeed', 'ContractViolation', 'DestinationRejected', 'InvalidPipelineConfig', 'InvalidModel', 'InvalidRollbackTarget', 'InvalidInput'];
 
@@ -130,6 +134,11 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
   const info = workflowInfo();
   const runId = info.workflowId;
   const state = new RunState(runId, 'unknown', () => new Date().toISOString());
+  const visible = patched(VISIBILITY_PATCH);
+  /** Current details for the Web UI (no history event); called at every stage, pause and end. */
+  const showDetails = () => {
+    if (visible) setCurrentDetails(currentDetails(state.view));
+  };
 
   // Runs from before AUDIT_IDENTITY_PATCH audit without the origin of each action (no identity).
   const tagOrigin = patched(AUDIT_IDENTITY_PATCH);
@@ -185,6 +194,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
   const setStatus = async (status: RunStatusView['status'], stage?: string) => {
     state.view.status = status;
     if (stage) state.view.stage = stage;
+    showDetails();
     upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
     await flushAudit();
     await record();
@@ -193,6 +203,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
   /** Pauses until an operator decides (or pauseTimeout passes: abort by `system`). */
   const awaitDecision = async (kind: 'gate' | 'stage' | 'export', reason: string): Promise<Decision> => {
     state.awaitDecision(kind, reason);
+    showDetails();
     upsertSearchAttributes([{ key: RunStatusKey, value: 'PAUSED' }, ...(kind === 'gate' ? [{ key: GateStatusKey, value: 'FAILED' }] : [])]);
     await record({ pausedReason: reason });
     await book.alertActivity({ runId, pipeline: state.view.pipeline, text: `Scoreflow run ${runId} paused: ${reason}. Send approve, resume, abort or rollback.`, kind: kind === 'gate' ? 'gate_failed' : 'stage_failed' });
@@ -237,6 +248,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       const stop = await honourPause();
       if (stop) return stop;
       state.view.stage = name;
+      showDetails();
       try {
         return await fn();
       } catch (err) {
@@ -271,6 +283,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
     // Cancelled from the Web UI or `temporal workflow cancel`: record it even though the scope is cancelled.
     await CancellationScope.nonCancellable(async () => {
       state.view.status = 'CANCELLED';
+      showDetails();
       upsertSearchAttributes([{ key: RunStatusKey, value: 'CANCELLED' }]);
       await flushAudit();
       await record();
@@ -302,6 +315,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       if (isStop(prior)) return finish('ABORTED');
       snapshotId = prior.snapshotId;
       deliveryIds = prior.deliveryIds;
+      if (visible && deliveryIds.length) upsertSearchAttributes([{ key: DeliveryIdKey, value: deliveryIds[deliveryIds.length - 1]! }]);
       if (input.model && input.rollbackReason) {
         await refreshRollbackTargets();
         const check = state.check('rollback', { to: input.model, ...input.rollbackReason });
@@ -338,6 +352,8 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
         deliveryIds.push(res.deliveryId);
         state.addCounts({ records: res.records, loaded: res.loaded, excluded: res.excluded, quarantined: res.quarantined, visitors: res.visitors, pageViews: res.pageViews, orders: res.orders });
       }
+      // The newest delivery this run took up: `DeliveryId = "…"` finds the run of a delivery in the Web UI.
+      if (visible && deliveryIds.length) upsertSearchAttributes([{ key: DeliveryIdKey, value: deliveryIds[deliveryIds.length - 1]! }]);
       if (patched(PIPELINE_DELIVERIES_PATCH)) {
         const marked = await stage('mark-deliveries', () => book.markDeliveriesTakenActivity({ pipeline: cfg.name, runId, deliveries: found.deliveries }));
         if (isStop(marked)) return finish('ABORTED');
@@ -493,6 +509,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       if (!state.pendingRollback && !state.aborted && windowMs > 0) {
         state.acceptingRollback = true;
         state.view.stage = 'rollback-window';
+        showDetails();
         await refreshRollbackTargets();
         await condition(() => state.pendingRollback !== null || state.aborted !== null, windowMs);
         state.acceptingRollback = false;
@@ -522,6 +539,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
       const stop = await honourPause();
       if (stop) return stop;
       state.view.stage = 'export';
+      showDetails();
       const todo = cfg.destinations.filter((d) => !done.has(d.name));
       const settled = await Promise.allSettled(
         todo.map((dest) => {

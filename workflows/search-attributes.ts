@@ -4,3 +4,5 @@ export const PipelineKey = defineSearchAttributeKey('Pipeline', SearchAttributeT
 export const ModelVersionKey = defineSearchAttributeKey('ModelVersion', SearchAttributeType.KEYWORD);
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
 export const GateStatusKey = defineSearchAttributeKey('GateStatus', SearchAttributeType.KEYWORD);
+/** The newest feed delivery a run took up (registered as Keyword by scripts/dev-server.ts). */
+export const DeliveryIdKey = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD);

@@ -344,7 +344,7 @@ export async function setPipelineChampion(pipeline: string, target: ChampionTarg
     const prev = prevRows[0] ? toPointer(prevRows[0]) : null;
     let next: { modelName: string; version: string | null; policy: 'model' | 'rules' };
     if ('policy' in t.data) {
-      next = { modelName: prev?.modelName ?? RULES_POLICY_NAME, version: null, policy: 'rules' };
+      next = { modelName: t.data.modelName ?? prev?.modelName ?? RULES_POLICY_NAME, version: null, policy: 'rules' };
     } else {
       const rows = await versionsOf(client, t.data.modelName);
       const row = rows.find((r) => r.version === (t.data as { version: string }).version);
@@ -365,6 +365,58 @@ export async function setPipelineChampion(pipeline: string, target: ChampionTarg
     await writeAudit(client, { ...action, pipeline, action: 'set_pipeline_champion', payload: { from, to: { policy: next.policy, model: next.modelName, version: next.version } } });
     logger().info({ pipeline, to: next, operator: action.operator }, 'pipeline champion set');
     return { champion: toPointer(rows[0]!), previous: prev, changed: true };
+  });
+}
+
+/** A pipeline's pin with who set it, when, why and from which run (the latest `set_pipeline_champion` audit row). */
+export interface PipelinePin extends PipelineChampion {
+  setBy: string | null;
+  reason: string | null;
+  runId: string | null;
+  setAt: string | null;
+}
+
+const PIN_SELECT = `SELECT c.pipeline, c.model_name, c.model_version, c.policy, c.updated_at, a.operator, a.reason, a.run_id, a.at
+  FROM pipeline_champion c
+  LEFT JOIN LATERAL (
+    SELECT operator, reason, run_id, at FROM operator_audit
+     WHERE pipeline = c.pipeline AND action = 'set_pipeline_champion' ORDER BY id DESC LIMIT 1
+  ) a ON true`;
+
+type PinRow = PointerRow & { operator: string | null; reason: string | null; run_id: string | null; at: Date | null };
+
+function toPin(r: PinRow): PipelinePin {
+  return { ...toPointer(r), setBy: r.operator, reason: r.reason, runId: r.run_id, setAt: r.at ? r.at.toISOString() : null };
+}
+
+/** The pin of one pipeline, with its audit; undefined when the registry champion decides. */
+export async function getPipelinePin(pipeline: string): Promise<PipelinePin | undefined> {
+  const { rows } = await getPool().query<PinRow>(`${PIN_SELECT} WHERE c.pipeline = $1`, [pipeline]);
+  return rows[0] ? toPin(rows[0]) : undefined;
+}
+
+/** Every pin, or those of one model name (a rules pin keeps the model name it replaced). */
+export async function listPipelinePins(modelName?: string): Promise<PipelinePin[]> {
+  const { rows } = modelName
+    ? await getPool().query<PinRow>(`${PIN_SELECT} WHERE c.model_name = $1 ORDER BY c.pipeline`, [modelName])
+    : await getPool().query<PinRow>(`${PIN_SELECT} ORDER BY c.pipeline`);
+  return rows.map(toPin);
+}
+
+/**
+ * Removes a pipeline's pin so the registry champion decides again, for batch runs and `serve` alike
+ * (both resolve through resolveModelActivity). Audited as `unpin_pipeline_champion`; unpinning a
+ * pipeline that has no pin changes nothing and writes no audit row.
+ */
+export async function unpinPipelineChampion(pipeline: string, action: AuditedAction): Promise<{ previous: PipelineChampion | null; changed: boolean }> {
+  parseAction(action);
+  return withTransaction(async (client) => {
+    const { rows } = await client.query<PointerRow>('DELETE FROM pipeline_champion WHERE pipeline = $1 RETURNING pipeline, model_name, model_version, policy, updated_at', [pipeline]);
+    const prev = rows[0] ? toPointer(rows[0]) : null;
+    if (!prev) return { previous: null, changed: false };
+    await writeAudit(client, { ...action, pipeline, action: 'unpin_pipeline_champion', payload: { from: { policy: prev.policy, model: prev.modelName, version: prev.version } } });
+    logger().info({ pipeline, from: prev, operator: action.operator }, 'pipeline champion unpinned');
+    return { previous: prev, changed: true };
   });
 }
 

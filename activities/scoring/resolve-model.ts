@@ -71,6 +71,49 @@ async function resolveRules(fallbackPolicy: string | undefined, pipeline: string
   return toResolved(row, 'rules');
 }
 
+/** Where the model of a cycle without an explicit target comes from; the one decision batch runs and `serve` share. */
+type ModelChoice = { source: 'pin' | 'registry-champion' | 'default-artifact' | 'none'; policy: 'model' | 'rules'; row?: VersionRow };
+
+async function chooseModel(cfg: { name: string; model: { name: string; defaultArtifact?: string } }): Promise<ModelChoice> {
+  const pointer = await getPool().query<{ model_version: string | null; policy: 'model' | 'rules' }>(
+    'SELECT model_version, policy FROM pipeline_champion WHERE pipeline = $1',
+    [cfg.name],
+  );
+  const p = pointer.rows[0];
+  if (p?.policy === 'rules') return { source: 'pin', policy: 'rules' };
+  if (p?.model_version) {
+    const row = await versionRow(cfg.model.name, p.model_version);
+    if (row) return { source: 'pin', policy: 'model', row };
+  }
+  const champion = await getPool().query<VersionRow>(
+    "SELECT model_name, version, sha256, format, feature_set_version, metrics FROM model_version WHERE model_name = $1 AND status = 'champion'",
+    [cfg.model.name],
+  );
+  if (champion.rows[0]) return { source: 'registry-champion', policy: 'model', row: champion.rows[0] };
+  if (cfg.model.defaultArtifact) return { source: 'default-artifact', policy: 'model' };
+  return { source: 'none', policy: 'model' };
+}
+
+/** What the next batch run and `serve` will score with, read without side effects (nothing is registered). */
+export interface NextModel {
+  source: ModelChoice['source'];
+  policy: 'model' | 'rules';
+  modelName: string;
+  /** null: the rules policy or default artifact is not registered yet (it is on first use), or nothing is available. */
+  version: string | null;
+}
+
+export async function nextModel(input: PipelineRef): Promise<NextModel> {
+  const cfg = pipelineOf(input);
+  const choice = await chooseModel(cfg);
+  if (choice.source === 'pin' && choice.policy === 'rules') {
+    const { rows } = await getPool().query<{ version: string }>('SELECT version FROM model_version WHERE model_name = $1 ORDER BY registered_at DESC LIMIT 1', [RULES_MODEL_NAME]);
+    return { source: 'pin', policy: 'rules', modelName: RULES_MODEL_NAME, version: rows[0]?.version ?? null };
+  }
+  if (choice.row) return { source: choice.source, policy: 'model', modelName: choice.row.model_name, version: choice.row.version };
+  return { source: choice.source, policy: 'model', modelName: cfg.model.name, version: choice.source === 'default-artifact' ? (cfg.model.defaultVersion ?? null) : null };
+}
+
 export async function resolveModelActivity(input: PipelineRef & { target?: ModelTarget }): Promise<ResolvedModel> {
   const cfg = pipelineOf(input);
   const name = cfg.model.name;
@@ -85,22 +128,10 @@ export async function resolveModelActivity(input: PipelineRef & { target?: Model
     }
     return toResolved(row, 'model');
   }
-  const pointer = await getPool().query<{ model_version: string | null; policy: 'model' | 'rules' }>(
-    'SELECT model_version, policy FROM pipeline_champion WHERE pipeline = $1',
-    [cfg.name],
-  );
-  const p = pointer.rows[0];
-  if (p?.policy === 'rules') return resolveRules(cfg.fallbackPolicy, cfg.name);
-  if (p?.model_version) {
-    const row = await versionRow(name, p.model_version);
-    if (row) return toResolved(row, 'model');
-  }
-  const champion = await getPool().query<VersionRow>(
-    "SELECT model_name, version, sha256, format, feature_set_version, metrics FROM model_version WHERE model_name = $1 AND status = 'champion'",
-    [name],
-  );
-  if (champion.rows[0]) return toResolved(champion.rows[0], 'model');
-  if (cfg.model.defaultArtifact) {
+  const choice = await chooseModel(cfg);
+  if (choice.source === 'pin' && choice.policy === 'rules') return resolveRules(cfg.fallbackPolicy, cfg.name);
+  if (choice.row) return toResolved(choice.row, 'model');
+  if (choice.source === 'default-artifact' && cfg.model.defaultArtifact) {
     const row = await registerArtifactBytes(readFileSync(cfg.model.defaultArtifact), name, undefined, cfg.model.defaultArtifact, cfg.model.defaultVersion);
     return toResolved(row, 'model');
   }

@@ -59,7 +59,7 @@ export interface SetChampionInput extends PipelineRef {
 
 export async function setChampionActivity(input: SetChampionInput): Promise<{ changed: boolean; champion: string }> {
   const cfg = pipelineOf(input);
-  const target = 'modelVersion' in input.to ? { modelName: cfg.model.name, version: input.to.modelVersion } : { policy: 'rules' as const };
+  const target = 'modelVersion' in input.to ? { modelName: cfg.model.name, version: input.to.modelVersion } : { policy: 'rules' as const, modelName: cfg.model.name };
   const res = await setPipelineChampion(cfg.name, target, {
     operator: input.operator,
     reason: input.reason,

@@ -2,6 +2,9 @@
  * `scoreflow models register|list|promote|evaluate`: the model registry from the terminal.
  * Register is idempotent for the same bytes and refuses different bytes under an existing version
  * (versions are immutable); promote is audited; evaluate scores a feed with known outcomes.
+ * `status --pipeline` is the one truthful view of what a pipeline scores with: a rollback pins a
+ * pipeline (pipeline_champion) and the pin outranks the registry champion, so `promote` warns about
+ * pins and `unpin` (audited) hands the decision back to the registry champion.
  */
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
@@ -9,7 +12,8 @@ import { resolve } from 'node:path';
 import { ArtifactFormat } from '../../contracts/model-artifact.ts';
 import { listModels, promoteModel, registerModelFile } from '../../activities/scoring/model-operations.ts';
 import { evaluateOnFeed, type EvaluateOnFeedResult, DEFAULT_LABEL_COLUMN } from '../../activities/scoring/evaluate-on-feed.ts';
-import type { ModelVersionRecord } from '../../activities/scoring/registry.ts';
+import { getPipelinePin, listPipelinePins, unpinPipelineChampion, type ModelVersionRecord, type PipelinePin } from '../../activities/scoring/registry.ts';
+import { nextModel, type NextModel } from '../../activities/scoring/resolve-model.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { emit } from '../output.ts';
 import { databaseReady } from './database-ready.ts';
@@ -32,6 +36,27 @@ const short = (sha: string) => sha.slice(0, 12);
 function modelLine(m: ModelVersionRecord): string {
   const auc = typeof m.metrics.auc === 'number' ? `  auc ${m.metrics.auc.toFixed(3)}` : '';
   return `${`${m.name}@${m.version}`.padEnd(32)} ${m.status.padEnd(9)} ${m.format.padEnd(12)} feature set ${m.featureSetVersion}  sha256 ${short(m.sha256)}…${auc}${m.owner ? `  owner ${m.owner}` : ''}`;
+}
+
+function pinText(p: PipelinePin): string {
+  const what = p.policy === 'rules' ? 'the rules policy' : `${p.modelName}@${p.version}`;
+  const who = p.setBy ? ` by ${p.setBy}` : '';
+  const when = ` at ${p.setAt ?? p.updatedAt}`;
+  const why = p.reason ? ` (reason: ${p.reason})` : '';
+  const run = p.runId ? ` from run ${p.runId}` : '';
+  return `pinned to ${what}${who}${when}${why}${run}`;
+}
+
+function nextText(n: NextModel): string {
+  if (n.source === 'none') return `nothing: no pin, no champion of ${n.modelName} and no defaultArtifact; register and promote a version`;
+  const what = n.policy === 'rules' ? `the rules policy${n.version ? ` (${n.modelName}@${n.version})` : ' (the fallbackPolicy file, registered on first use)'}` : `${n.modelName}@${n.version ?? '(default artifact, registered on first use)'}`;
+  const why = { pin: 'the pipeline pin', 'registry-champion': 'the registry champion', 'default-artifact': "the pipeline's defaultArtifact" }[n.source];
+  return `${what}, from ${why}`;
+}
+
+/** Pins that override `name`@`version` after it is promoted: rules pins and pins to another version. */
+function overriding(pins: PipelinePin[], version: string): PipelinePin[] {
+  return pins.filter((p) => p.policy === 'rules' || p.version !== version);
 }
 
 function formatEvaluation(r: EvaluateOnFeedResult): string {
@@ -98,7 +123,13 @@ export function registerModelCommands(program: Command): void {
     .action(async (o: { name?: string; json?: boolean }) => {
       await databaseReady();
       const all = await listModels(o.name);
-      emit(o, { models: all }, () => (all.length ? all.map(modelLine).join('\n') : `no registered versions${o.name ? ` of ${o.name}` : ''}; register one with scoreflow models register FILE`));
+      const pins = await listPipelinePins(o.name);
+      emit(o, { models: all, pins }, () => {
+        const versions = all.length ? all.map(modelLine).join('\n') : `no registered versions${o.name ? ` of ${o.name}` : ''}; register one with scoreflow models register FILE`;
+        if (!pins.length) return versions;
+        const section = pins.map((p) => `  ${p.pipeline.padEnd(30)} ${pinText(p)}`).join('\n');
+        return `${versions}\n\npipeline pins (they outrank the champion for batch runs and serve; scoreflow models status --pipeline FILE):\n${section}`;
+      });
     });
 
   models
@@ -108,14 +139,69 @@ export function registerModelCommands(program: Command): void {
     .argument('<version>', 'version')
     .requiredOption('--reason <text>', 'why (audited)')
     .option('--operator <name>', 'who (audited)', userInfo().username)
+    .option('--unpin', 'also remove the pins (from rollbacks) of the pipelines on this model, so they use the new champion (audited)')
     .option('--json', 'print one JSON object')
-    .action(async (name: string, version: string, o: { reason: string; operator: string; json?: boolean }) => {
+    .action(async (name: string, version: string, o: { reason: string; operator: string; unpin?: boolean; json?: boolean }) => {
       await databaseReady();
       const res = await promoteModel(name, version, o.reason, o.operator);
-      emit(o, { ok: true, ...res }, () =>
-        res.changed
-          ? `${name}@${version} is now the champion${res.previousChampion ? ` (was ${res.previousChampion}, now a candidate)` : ''}`
-          : `${name}@${version} already is the champion; nothing changed`,
+      const pinned = overriding(await listPipelinePins(name), version);
+      const unpinned: string[] = [];
+      if (o.unpin) {
+        for (const p of pinned) {
+          if ((await unpinPipelineChampion(p.pipeline, { operator: o.operator, reason: o.reason })).changed) unpinned.push(p.pipeline);
+        }
+      }
+      const stillPinned = pinned.filter((p) => !unpinned.includes(p.pipeline));
+      const warnings = stillPinned.map(
+        (p) => `pipeline ${p.pipeline} is ${pinText(p)}; its batch runs and serve keep using that, not ${name}@${version}. Unpin it: scoreflow models unpin --pipeline FILE --reason R, or promote with --unpin.`,
+      );
+      for (const w of warnings) process.stderr.write(`scoreflow: warning: ${w}\n`);
+      emit(o, { ok: true, ...res, pinnedPipelines: stillPinned, unpinned, warnings }, () =>
+        [
+          res.changed ? `${name}@${version} is now the registry champion${res.previousChampion ? ` (was ${res.previousChampion}, now a candidate)` : ''}` : `${name}@${version} already is the champion; nothing changed`,
+          ...unpinned.map((p) => `unpinned pipeline ${p}: it now uses ${name}@${version}`),
+          ...stillPinned.map((p) => `warning: pipeline ${p.pipeline} does NOT use it: ${pinText(p)} (run again with --unpin)`),
+        ].join('\n'),
+      );
+    });
+
+  models
+    .command('status')
+    .description("What a pipeline scores with: the registry champion, any pin a rollback set (who, when, why, which run), and what the next batch run and serve will use.")
+    .option('--pipeline <file>', 'pipeline file', defaultPipelinePath())
+    .option('--json', 'print one JSON object')
+    .action(async (o: { pipeline: string; json?: boolean }) => {
+      const cfg = loadPipelineConfig(o.pipeline);
+      await databaseReady();
+      const champion = (await listModels(cfg.model.name)).find((m) => m.status === 'champion') ?? null;
+      const pin = (await getPipelinePin(cfg.name)) ?? null;
+      const next = await nextModel({ pipeline: cfg });
+      emit(o, { pipeline: cfg.name, model: cfg.model.name, registryChampion: champion, pin, next: { batch: next, serve: next } }, () =>
+        [
+          `pipeline ${cfg.name} (model ${cfg.model.name})`,
+          `  registry champion: ${champion ? `${champion.name}@${champion.version}` : 'none'}`,
+          `  pin:               ${pin ? pinText(pin) : 'none (the registry champion decides)'}`,
+          `  next batch run:    ${nextText(next)}`,
+          `  serve:             ${nextText(next)} (same resolution as batch; a running serve loads it at start)`,
+          ...(pin ? [`  to follow the registry champion again: scoreflow models unpin --pipeline ${o.pipeline} --reason R`] : []),
+        ].join('\n'),
+      );
+    });
+
+  models
+    .command('unpin')
+    .description('Remove a pipeline pin (set by a rollback) so batch runs and serve use the registry champion. Audited.')
+    .option('--pipeline <file>', 'pipeline file', defaultPipelinePath())
+    .requiredOption('--reason <text>', 'why (audited)')
+    .option('--operator <name>', 'who (audited)', userInfo().username)
+    .option('--json', 'print one JSON object')
+    .action(async (o: { pipeline: string; reason: string; operator: string; json?: boolean }) => {
+      const cfg = loadPipelineConfig(o.pipeline);
+      await databaseReady();
+      const res = await unpinPipelineChampion(cfg.name, { operator: o.operator, reason: o.reason });
+      const next = await nextModel({ pipeline: cfg });
+      emit(o, { ok: true, pipeline: cfg.name, ...res, next }, () =>
+        res.changed ? `pipeline ${cfg.name} unpinned; batch runs and serve now use ${nextText(next)}` : `pipeline ${cfg.name} has no pin; nothing changed (it uses ${nextText(next)})`,
       );
     });
 

@@ -12,6 +12,7 @@ import { ActivationRunInput } from '../../contracts/run-input.ts';
 import type { PipelineConfig } from '../../contracts/pipeline-config.ts';
 import { InputError } from './operate.ts';
 import { requirePipeline } from './pipeline.ts';
+import { newestFeedDate, runUserMetadata, type RunMetadataInput } from './run-metadata.ts';
 
 export function defaultPipelinePath(): string {
   return resolve(process.env.SCOREFLOW_PIPELINE ?? 'pipelines/demo.yaml');
@@ -64,6 +65,17 @@ export function runInputFor(cfg: PipelineConfig, given: Record<string, unknown>)
   return input;
 }
 
+/** The model the run will most likely score with, for its summary line; a summary never stops a run from starting. */
+async function modelForSummary(cfg: PipelineConfig): Promise<RunMetadataInput['model']> {
+  try {
+    const { nextModel } = await import('../../activities/scoring/resolve-model.ts');
+    const next = await nextModel({ pipeline: cfg });
+    return next.source === 'none' ? undefined : { policy: next.policy, name: next.modelName, version: next.version };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startRun(opts: StartRunOptions): Promise<{ workflowId: string; runId: string; link: string; result?: ActivationRunResult }> {
   const { workflowId: _w, wait: _x, taskQueue, ...rest } = opts;
   checkRunInput({ ...rest, pipelinePath: resolve(opts.pipelinePath) });
@@ -78,6 +90,14 @@ export async function startRun(opts: StartRunOptions): Promise<{ workflowId: str
     }
   }
   const input = checkRunInput(runInputFor(cfg, { ...rest, pipelinePath: resolve(opts.pipelinePath), feedDir: opts.feedDir ? resolve(opts.feedDir) : undefined }));
+  const metadata = runUserMetadata({
+    cfg,
+    feedDir: input.feedDir ?? cfg.inbox,
+    feedDate: opts.rollbackOf ? undefined : newestFeedDate(input.feedDir ?? cfg.inbox),
+    rollbackOf: opts.rollbackOf,
+    explicitModel: input.model ? ('policy' in input.model ? 'rules' : `model ${input.model.modelVersion}`) : undefined,
+    model: input.model ? undefined : await modelForSummary(cfg),
+  });
   const { client, close } = await connectClient();
   try {
     const workflowId = opts.workflowId ?? `${cfg.name}.run.${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -91,6 +111,7 @@ export async function startRun(opts: StartRunOptions): Promise<{ workflowId: str
           { key: PipelineKey, value: cfg.name },
           { key: RunStatusKey, value: 'RUNNING' },
         ]),
+        ...metadata,
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -126,7 +126,7 @@ describe('activityMetricsInterceptor on a real worker', () => {
     const before = await scrape(server.url);
     expect(value(before.samples, 'scoreflow_rows_total', { stage: 'ingested' })).toBeUndefined();
     // Default process metrics are there from the start.
-    expect(value(before.samples, 'scoreflow_process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(value(before.samples, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
 
     const outcomes = (await client.workflow.execute('callActivities', { taskQueue, workflowId: `metrics-${randomUUID()}`, args: [CALLS] })) as ActivityOutcome[];
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true, true, true, true, false, true, true]);

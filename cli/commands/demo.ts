@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { emit, fail } from '../output.ts';
+import { EXIT, emit, fail } from '../output.ts';
 import { DATA_DIR, REPO_ROOT, ensureBinary, ensureDevServer, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { createWorker } from '../../workers/worker.ts';
 import { closePools } from '../../activities/store/db.ts';
@@ -164,7 +164,7 @@ export async function runDemo(o: DemoOptions) {
         `  Temporal Web UI: ${summary.link}`,
       ].join('\n'),
     );
-    if (result.status !== 'COMPLETED') process.exitCode = 2;
+    if (result.status !== 'COMPLETED') process.exitCode = EXIT.runNotCompleted;
     return summary;
   } finally {
     worker.shutdown();

@@ -3,15 +3,13 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { renderLiftReport } from '../../activities/report/lift-report.ts';
-import { emit } from '../output.ts';
+import { UsageError, emit } from '../output.ts';
 import { formatLiftText, liftFromCounts, type LiftFromCountsInput, type LiftResult } from '../../activities/measurement/lift.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { defaultReportDir, writeLiftReportHtml, type LiftReport } from '../../activities/measurement/outcomes-activity.ts';
 
 /** A command-line argument that cannot be used; the message names the flag and the expected form. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 /** `--control N,CONV`: two non-negative integers, conversions ≤ users. */
 export function parseArm(flag: string, value: string): { n: number; conversions: number } {

@@ -77,7 +77,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (err instanceof CommanderError) {
       // --help and --version end this way too, with exit code 0.
       if (err.exitCode === 0) return 0;
-      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: 'UsageError', code: err.code, message: err.message.replace(/^error: /, ''), exitCode: EXIT.usage })}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: 'UsageError', code: err.code, message: err.message.replace(/^error: /, '') })}\n`);
       return EXIT.usage;
     }
     // An error may carry its exit code (2: usage error, e.g. UsageError); otherwise 1.

@@ -69,7 +69,7 @@ export function progress(label: string, unit = 'rows', stream: NodeJS.WriteStrea
 export function fail(opts: OutputOptions, err: unknown, exitCode = 1): void {
   const message = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.name : 'Error';
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: name, message, exitCode })}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: name, message })}\n`);
   process.stderr.write(`scoreflow: ${message}\n`);
   process.exitCode = exitCode;
 }

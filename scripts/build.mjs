@@ -4,7 +4,7 @@
 // tsconfig or the lockfile is newer than the last build, so `npm run demo` and `npm test` never run
 // stale JavaScript and never pay for a build they do not need. Plain JavaScript: it runs before dist/ exists.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -39,5 +39,7 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--noCheck'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, [join(dist, 'scripts', 'bundle-workflows.js')], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, [join(dist, 'scripts', 'command-index.js')], { cwd: root, stdio: 'inherit' });
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+// The stamp carries the build's start time: a source edited while the build ran is newer, so stale.
+writeFileSync(stamp, `${new Date(started).toISOString()}\n`);
+utimesSync(stamp, started / 1000, started / 1000);
 process.stderr.write(`[scoreflow] built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -5,6 +5,7 @@ import { EXIT, emit, fail } from '../output.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { runWorker } from '../../workers/worker.ts';
+import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { defaultPipelinePath, startRun } from './run.ts';
 import { registerScheduleCommands } from './schedule.ts';
 import { formatFunnel, runStatus, traceEntity } from './status.ts';
@@ -65,6 +66,7 @@ export function registerCoreCommands(program: Command): void {
     .command('worker')
     .description('Run a Scoreflow worker (workflows and activities) against TEMPORAL_ADDRESS.')
     .action(async () => {
+      routeSdkLogsToPino();
       await ensureMigrated(log);
       log('[scoreflow] worker running; Ctrl-C stops it');
       await runWorker();

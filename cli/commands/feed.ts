@@ -98,7 +98,7 @@ export function registerFeedCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (o: CommonFlags & { treatmentEffect: string }) => {
       const options = { ...common(o), treatmentEffect: decimal('treatment-effect', o.treatmentEffect, -1, 1) };
-      const bar = progress('generate');
+      const bar = progress('generate', 'visitors');
       const g = await generateFeed({ ...options, onProgress: (done, total) => bar.update(done, total) });
       bar.done(`${g.records.toLocaleString('en-US')} records`);
       emit(o, summary(g), () => formatGenerate(g));
@@ -136,7 +136,7 @@ export function registerFeedCommands(program: Command): void {
       }
       const key = experimentKey;
       const share = controlShare;
-      const bar = progress('follow-up');
+      const bar = progress('follow-up', 'visitors');
       const f = await generateFollowUp({
         ...c,
         date,

@@ -109,7 +109,7 @@ describe('the run report for marketers', () => {
     const visit = await visitInChromium({ html: renderRunReport(runData) }, 'run-report.forMarketers.png', async (page) => ({
       heading: await page.locator('#audiences h2').innerText(),
       header: await page.locator('#audience-table thead th').allInnerTexts(),
-      rows: await page.locator('#audience-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as HTMLElement).innerText))),
+      rows: await page.locator('#audience-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as unknown as { innerText: string }).innerText))),
     }));
     expect(visit.pageErrors).toEqual([]);
     expect(visit.result.heading).toBe('Audience sizes by segment and destination');

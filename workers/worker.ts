@@ -5,8 +5,7 @@
  * (workers/metrics.ts) and closed when the worker stops.
  */
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as activities from '../activities/index.ts';
 import { closeActivityRedis } from '../activities/online/online-store.ts';
@@ -14,19 +13,23 @@ import { closePools, getPool } from '../activities/store/db.ts';
 import { logger } from '../activities/observability/logger.ts';
 import { REALTIME_TASK_QUEUE, TASK_QUEUE } from './config.ts';
 import { temporalSettings } from './temporal-connection.ts';
+import { REPO_ROOT } from '../activities/store/paths.ts';
 import { activityBoundaryInterceptor } from './activity-boundary.ts';
 import { installTemporalRuntime, temporalCoreMetrics } from './temporal-runtime.ts';
 import { activityMetricsInterceptor, createWorkerMetrics, metricsPort, safeLabel, serveWorkerMetrics, type MetricsServer, type WorkerMetrics } from './metrics.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
+export const WORKFLOWS_PATH = join(REPO_ROOT, 'workflows', 'index.ts');
+/** Written by `npm run build` (scripts/bundle-workflows.ts) from WORKFLOWS_PATH, with the rest of dist/. */
+export const PREBUILT_WORKFLOW_BUNDLE = join(REPO_ROOT, 'dist', 'workflow-bundle.js');
+/** Running the build (dist/): its prebundled workflows were made with it. From source, bundle the source. */
+const COMPILED = import.meta.url.endsWith('.js');
 
 export interface StartWorkerOptions {
   address?: string;
   taskQueue?: string;
   /** Queue of the real-time worker that runWorker starts beside the batch one. */
   realtimeTaskQueue?: string;
-  /** Prebuilt bundle (scripts/bundle-workflows.ts); otherwise workflows are bundled at start. */
+  /** Prebuilt bundle (scripts/bundle-workflows.ts); default: dist/workflow-bundle.js when running the build, else bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Port of /metrics; defaults to METRICS_PORT (9464), 0 = any free port, null = no server. */
@@ -94,7 +97,8 @@ export async function createRealtimeWorker(connection: NativeConnection, opts: {
 
 let sharedBundle: Promise<{ code: string }> | undefined;
 /** A prebuilt bundle when one exists, else one webpack bundle per process, shared by every worker it starts. */
-function workflowBundle(prebuilt: string | undefined): Promise<{ code: string } | { codePath: string }> {
+function workflowBundle(given: string | undefined): Promise<{ code: string } | { codePath: string }> {
+  const prebuilt = given ?? (COMPILED ? PREBUILT_WORKFLOW_BUNDLE : undefined);
   if (prebuilt && existsSync(prebuilt)) return Promise.resolve({ codePath: prebuilt });
   sharedBundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundleLogger });
   return sharedBundle;

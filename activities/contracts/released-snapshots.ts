@@ -5,11 +5,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../store/paths.ts';
 import semver from 'semver';
 import type { JsonSchema } from '../../contracts/json-schema.ts';
 
-export const DEFAULT_RELEASED_DIR = fileURLToPath(new URL('../../contracts/released', import.meta.url));
+export const DEFAULT_RELEASED_DIR = join(REPO_ROOT, 'contracts', 'released');
 
 export interface ReleasedSnapshot {
   name: string;

@@ -38,6 +38,8 @@ export interface IngestProgress {
   deliveryId: string;
   file: string;
   records: number;
+  /** The delivery's records per its manifest (sum of Record-Count), for a progress bar's total. */
+  totalRecords?: number;
 }
 
 export interface IngestRuntime {
@@ -164,7 +166,7 @@ async function loadDelivery(p: Prepared, input: IngestDeliveryInput, runtime: In
           },
           products: (chunk) => products.append(chunk),
           quarantine: (chunk) => quarantined.append(chunk),
-          progress: (pr) => runtime.onProgress?.({ deliveryId: p.deliveryId, ...pr }),
+          progress: (pr) => runtime.onProgress?.({ deliveryId: p.deliveryId, totalRecords: p.manifest.totalRecords, ...pr }),
         };
         outcome = useWorker ? await parseInWorker(parseInput, sink) : await parseDataFiles(parseInput, sink);
         await hits.end();

@@ -3,7 +3,7 @@
  * COPY (parent writes, server parses and inserts). Same contract as parseDataFiles: the sink's
  * hits() is awaited chunk by chunk, errors come back as the same error classes.
  *
- * The worker is TypeScript; it is started through a tiny bootstrap that registers tsx's ESM
+ * From source, the worker is TypeScript; it is started through a tiny bootstrap that registers tsx's ESM
  * loader inside the thread (worker threads do not inherit the parent's module hooks on Node 20).
  */
 import { createRequire } from 'node:module';
@@ -23,7 +23,12 @@ function tsxApiUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
 }
 
+/** True when this module runs from the JavaScript build (dist/), false when loaded as TypeScript through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+
 function startWorker(input: ParseDataFilesInput): Worker {
+  // The build loads its compiled sibling directly; the source needs tsx's loader in the thread.
+  if (COMPILED) return new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: input });
   const target = new URL('./parse-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
   return new Worker(boot, { eval: true, workerData: input });

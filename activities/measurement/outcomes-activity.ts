@@ -6,6 +6,7 @@
  * catches an arm whose outcomes are lost. The report is stored (lift_report) and written as HTML
  * (<reportDir>/<runId>/lift.html). Writing twice replaces the run's outcome rows with identical ones.
  */
+import { NOT_ROUTED } from '../report/not-routed.ts';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getPool, withTransaction } from '../store/db.ts';
@@ -126,7 +127,7 @@ export async function computeOutcomes(input: OutcomesInput): Promise<LiftReport>
     arm: r.arm, converted: r.converted, observed: r.observed, revenue: Number(r.revenue), modelVersion: r.model_version, segment: r.segment, destination: '', scoreDecile: r.decile,
   }));
   // One row per (entity, destination): an entity routed to two destinations counts in both groups.
-  const destinationRows = entityRows.flatMap((r, i) => (destOf.get(rows.rows[i]!.entity_id) ?? ['(not routed)']).map((destination) => ({ ...r, destination })));
+  const destinationRows = entityRows.flatMap((r, i) => (destOf.get(rows.rows[i]!.entity_id) ?? [NOT_ROUTED]).map((destination) => ({ ...r, destination })));
   const breakdowns = noHoldout
     ? { modelVersion: [], segment: [], destination: [], scoreDecile: [] }
     : {

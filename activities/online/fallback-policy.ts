@@ -11,12 +11,13 @@
  * A fallback decision never activates: without a stored blob there is no consent state.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../store/paths.ts';
 import { FEATURE_NAMES, type FeatureName, type FeatureVector } from '../../contracts/feature-set.ts';
 import { parseRulesPolicy, scoreRules } from '../scoring/scorer-rules.ts';
 import { decisionToken } from './online-blob.ts';
 
-export const DEFAULT_FALLBACK_POLICY_PATH = fileURLToPath(new URL('../../models/rules/fallback-1.0.0.json', import.meta.url));
+export const DEFAULT_FALLBACK_POLICY_PATH = join(REPO_ROOT, 'models', 'rules', 'fallback-1.0.0.json');
 
 export type FallbackReason = 'missing' | 'expired' | 'unreadable' | 'store_unavailable' | 'no_destination_decision';
 

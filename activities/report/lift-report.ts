@@ -9,6 +9,8 @@
  *  - a table per breakdown dimension.
  * Pure: the caller passes the report and the time to print. Every text goes through escapeXml.
  */
+import { liftHeadline } from './lift-headline.ts';
+import { NOT_ROUTED, NOT_ROUTED_NOTE } from './not-routed.ts';
 import type { LiftReport } from '../measurement/outcomes-activity.ts';
 import type { BreakdownGroup, LiftResult, LiftOk, SrmResult } from '../measurement/lift.ts';
 import { ARM_COLOURS, STATUS_COLOURS, barsWithIntervalsSvg, escapeXml, intervalChartSvg, stepLinesSvg, type IntervalItem } from './svg-charts.ts';
@@ -24,6 +26,7 @@ section.alert{border:2px solid ${STATUS_COLOURS.fail};background:#ffebe9}
 section.alert h2{color:${STATUS_COLOURS.fail}}
 section.notice{border:2px solid ${STATUS_COLOURS.warn};background:#fff8c5}
 .meta{color:#57606a;margin:0 0 12px}
+.headline{font-size:1.15em;font-weight:600;margin:0 0 12px}
 .meta code{background:#eff1f3;padding:1px 5px;border-radius:4px}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;text-transform:uppercase;font-size:12px;letter-spacing:.04em}
 .badge.ok{background:${STATUS_COLOURS.pass}}.badge.untrustworthy{background:${STATUS_COLOURS.fail}}.badge.insufficient{background:${STATUS_COLOURS.warn}}
@@ -182,7 +185,9 @@ function liftCharts(r: LiftReport): string {
       })
     : '<p class="empty">No score deciles: no entities were measured.</p>';
   const cumulative = r.cumulative ?? [];
-  const cumulativeChart = cumulative.length
+  // A series with no conversion in either arm draws two flat lines at 0: leave the section out.
+  const anyConversion = cumulative.some((c) => c.control > 0 || c.treatment > 0);
+  const cumulativeChart = anyConversion
     ? stepLinesSvg({
         title: 'Cumulative conversions by arm over the outcome window (share of the arm)',
         series: (['control', 'treatment'] as const).map((arm) => ({
@@ -197,16 +202,16 @@ function liftCharts(r: LiftReport): string {
         xLabel: 'day of the outcome window',
         yFormat: (v) => pct(v, v >= 0.1 ? 0 : 1),
       })
-    : '<p class="empty">No cumulative series recorded.</p>';
+    : '';
   return (
     `<section id="lift-chart"><h2>Lift with intervals</h2>${forest}<p class="footnote">Each group is analysed on its own; intervals are not adjusted for multiple comparisons. Red: that group's sample-ratio check failed.</p></section>` +
     `<section id="decile-chart"><h2>Uplift by score decile</h2>${decileChart}</section>` +
-    `<section id="cumulative-chart"><h2>Cumulative conversions by arm</h2>${cumulativeChart}</section>`
+    (cumulativeChart ? `<section id="cumulative-chart"><h2>Cumulative conversions by arm</h2>${cumulativeChart}</section>` : '')
   );
 }
 
 function breakdownTable(dimension: (typeof DIMENSIONS)[number][0], title: string, groups: BreakdownGroup[]): string {
-  if (groups.length === 0) return `<h3>${escapeXml(title)}</h3><p class="empty">No groups.</p>`;
+  if (groups.length === 0) return '';
   const rows = groups.map((g) => {
     const res = g.result;
     const label = escapeXml(groupLabel(dimension, g.value));
@@ -224,7 +229,8 @@ function breakdownTable(dimension: (typeof DIMENSIONS)[number][0], title: string
   });
   return (
     `<h3>${escapeXml(title)}</h3><table class="breakdown" data-dimension="${dimension}"><thead><tr><th>${escapeXml(title)}</th><th>Control users</th><th>Control rate</th><th>Treatment users</th><th>Treatment rate</th>` +
-    `<th>Absolute lift [interval]</th><th>Relative lift [interval]</th><th>p (z-test)</th><th>Sample ratio</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+    `<th>Absolute lift [interval]</th><th>Relative lift [interval]</th><th>p (z-test)</th><th>Sample ratio</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    (groups.some((g) => g.value === NOT_ROUTED) ? `<p class="footnote" id="not-routed-note">${escapeXml(NOT_ROUTED_NOTE)}</p>` : '')
   );
 }
 
@@ -257,7 +263,8 @@ export function renderLiftReport(r: LiftReport, generatedAt: string): string {
 <title>Scoreflow lift ${escapeXml(r.runId)}</title><style>${CSS}</style></head>
 <body>
 <header><h1>Lift for run ${escapeXml(r.runId)} <span class="badge ${verdict}" id="verdict-badge">${badgeText}</span></h1>
-<p class="meta">${meta}</p></header>
+<p class="meta">${meta}</p>
+${liftHeadline(o) ? `<p class="headline" id="headline">${escapeXml(liftHeadline(o)!)}</p>` : ''}</header>
 ${headerBanner(r)}
 ${body}
 <section id="breakdowns"><h2>Breakdowns</h2>${breakdowns}</section>

@@ -38,6 +38,8 @@ export interface RunReportData {
   exports: { destination: string; kind: string; rows: number; location: string | null }[];
   /** Round-trip read-backs of this run's exports (the verify stage or `scoreflow verify`). */
   verification?: VerificationResult[];
+  /** Who each destination got, per segment: delivered, and held out as control (suppressed). Absent in reports stored before it existed. */
+  audiences?: { segment: string; published: number; destinations: Record<string, { delivered: number; heldOut: number }> }[];
 }
 
 const CSS = `
@@ -49,6 +51,8 @@ h3{font-size:13px;margin:12px 0 2px;color:#57606a;font-weight:600}
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px}
 .meta{color:#57606a;margin:0 0 12px}
 .meta code{background:#eff1f3;padding:1px 5px;border-radius:4px}
+.muted{color:#57606a}
+tr.total td{font-weight:600}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;text-transform:uppercase;font-size:12px;letter-spacing:.04em}
 .badge.pass{background:${STATUS_COLOURS.pass}}.badge.warn{background:${STATUS_COLOURS.warn}}.badge.fail{background:${STATUS_COLOURS.fail}}.badge.not_run{background:${STATUS_COLOURS.none}}
 table{border-collapse:collapse;width:100%;font-size:13px}
@@ -169,6 +173,24 @@ function verificationSection(d: RunReportData): string {
   return `<section id="verification"><h2>What landed (read back from the destinations)</h2><table><thead><tr><th>Status</th><th>Destination</th><th>Method</th><th>Checked</th><th>Mismatched</th><th>Rate</th><th>Alert above</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
+/** Audience sizes: one row per segment, one column per destination (delivered, and control held out). */
+function audienceSection(d: RunReportData): string {
+  const rows = d.audiences ?? [];
+  if (rows.length === 0) return '';
+  const dests = [...new Set(rows.flatMap((r) => Object.keys(r.destinations)))].sort();
+  const n = (x: number) => x.toLocaleString('en-US');
+  const cell = (a: { delivered: number; heldOut: number } | undefined) =>
+    a ? `<td class="num">${n(a.delivered)}${a.heldOut ? ` <span class="muted">+${n(a.heldOut)} held out</span>` : ''}</td>` : '<td class="num">0</td>';
+  const body = rows.map((r) => `<tr><td>${escapeXml(r.segment)}</td><td class="num">${n(r.published)}</td>${dests.map((dst) => cell(r.destinations[dst])).join('')}</tr>`).join('');
+  const total = `<tr class="total"><td>all segments</td><td class="num">${n(rows.reduce((s, r) => s + r.published, 0))}</td>${dests
+    .map((dst) => cell(rows.reduce((acc, r) => ({ delivered: acc.delivered + (r.destinations[dst]?.delivered ?? 0), heldOut: acc.heldOut + (r.destinations[dst]?.heldOut ?? 0) }), { delivered: 0, heldOut: 0 })))
+    .join('')}</tr>`;
+  return (
+    `<section id="audiences"><h2>Audience sizes by segment and destination</h2><table id="audience-table"><thead><tr><th>Segment</th><th>Published</th>${dests.map((dst) => `<th>${escapeXml(dst)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${body}${total}</tbody></table><p class="footnote">People each destination received in this run, per segment; "held out" are control-group people the destination did not receive, so lift can be measured.</p></section>`
+  );
+}
+
 export function renderRunReport(d: RunReportData): string {
   const counts = { pass: 0, warn: 0, fail: 0 };
   for (const r of d.gate.results) counts[r.status]++;
@@ -192,6 +214,7 @@ export function renderRunReport(d: RunReportData): string {
 <p class="meta">${d.gate.results.length} gate results: ${counts.fail} fail, ${counts.warn} warn, ${counts.pass} pass.</p></header>
 ${scoreSection(d)}
 ${psiSection(d)}
+${audienceSection(d)}
 ${funnelSection(d)}
 ${verificationSection(d)}
 ${gateSection(d)}

@@ -64,6 +64,26 @@ async function funnel(runId: string): Promise<FunnelCounts[]> {
   });
 }
 
+/** Published people per segment and, per destination, how many it received or held out as control. */
+async function audiences(runId: string): Promise<NonNullable<RunReportData['audiences']>> {
+  const pool = getPool();
+  const published = await pool.query<{ segment: string; n: number }>('SELECT segment, count(*)::int AS n FROM activation_record WHERE run_id = $1 GROUP BY segment ORDER BY segment', [runId]);
+  const routed = await pool.query<{ segment: string; destination: string; delivered: number; held_out: number }>(
+    `SELECT a.segment, l.destination,
+            count(DISTINCT l.entity_id) FILTER (WHERE l.stage = 'delivered')::int AS delivered,
+            count(DISTINCT l.entity_id) FILTER (WHERE l.stage = 'suppressed' AND l.detail->>'reason' = 'holdout_control')::int AS held_out
+       FROM ledger_event l JOIN activation_record a ON a.run_id = l.run_id AND a.entity_id = l.entity_id
+      WHERE l.run_id = $1 AND l.destination <> ''
+      GROUP BY a.segment, l.destination`,
+    [runId],
+  );
+  return published.rows.map((p) => ({
+    segment: p.segment,
+    published: p.n,
+    destinations: Object.fromEntries(routed.rows.filter((r) => r.segment === p.segment && (r.delivered > 0 || r.held_out > 0)).map((r) => [r.destination, { delivered: r.delivered, heldOut: r.held_out }])),
+  }));
+}
+
 export async function loadRunReportData(runId: string): Promise<RunReportData> {
   const pool = getPool();
   const run = (
@@ -114,6 +134,7 @@ export async function loadRunReportData(runId: string): Promise<RunReportData> {
     featurePsi: psiRows.map((r) => ({ feature: r.subject, value: r.value, status: r.status })),
     psiThresholds: { warnAt: thresholdsFrom?.warnAt ?? 0.1, failAt: thresholdsFrom?.failAt ?? 0.25 },
     funnel: await funnel(runId),
+    audiences: await audiences(runId),
     exports: (
       await pool.query<{ destination: string; kind: string; rows: number; location: string | null }>(
         'SELECT destination, kind, rows, location FROM destination_export WHERE run_id = $1 ORDER BY destination',

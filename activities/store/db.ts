@@ -5,11 +5,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.ts';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow';
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+// From the repo root: the SQL files are not copied into the build (dist/).
+export const MIGRATIONS_DIR = join(REPO_ROOT, 'activities', 'store', 'migrations');
 
 export function databaseUrl(): string {
   return process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;

@@ -5,7 +5,7 @@
  *   export   writes JSON Schema files (every contract) or the ODCS v3 document of activation_record.
  *   release  runs the check, then snapshots every not-yet-released version (never overwriting one).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { runContractsCheck } from '../../activities/contracts/check.ts';
 import { exportContracts, type ContractExportFormat } from '../../activities/contracts/export.ts';
@@ -40,7 +40,7 @@ export function registerContractsCommands(program: Command): void {
   contracts
     .command('export')
     .description('Write the contracts as JSON Schema (one file per contract and version) or activation_record as an ODCS v3 YAML document.')
-    .requiredOption('--format <format>', `${FORMATS.join(' or ')}`)
+    .addOption(new Option('--format <format>', 'export format').choices(FORMATS).makeOptionMandatory())
     .option('--out <dir>', 'folder to write into', 'contracts-export')
     .option('--json', 'print one JSON object')
     .action(async (o: { format: string; out: string; json?: boolean }) => {

@@ -1,10 +1,11 @@
 /** Core commands: dev, setup, worker, run, schedule, status, trace. */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { emit, fail } from '../output.ts';
+import { EXIT, emit, fail } from '../output.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { runWorker } from '../../workers/worker.ts';
+import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { defaultPipelinePath, startRun } from './run.ts';
 import { registerScheduleCommands } from './schedule.ts';
 import { formatFunnel, runStatus, traceEntity } from './status.ts';
@@ -65,6 +66,7 @@ export function registerCoreCommands(program: Command): void {
     .command('worker')
     .description('Run a Scoreflow worker (workflows and activities) against TEMPORAL_ADDRESS.')
     .action(async () => {
+      routeSdkLogsToPino();
       await ensureMigrated(log);
       log('[scoreflow] worker running; Ctrl-C stops it');
       await runWorker();
@@ -96,11 +98,12 @@ export function registerCoreCommands(program: Command): void {
         pauseTimeout: o.pauseTimeout,
         wait: o.wait,
       });
-      const out = { workflowId: started.workflowId, runId: started.runId, link: started.link, status: started.result?.status ?? 'STARTED', counts: started.result?.counts ?? {} };
+      const notCompleted = started.result !== undefined && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA';
+      const out = { ok: !notCompleted, workflowId: started.workflowId, runId: started.runId, link: started.link, status: started.result?.status ?? 'STARTED', counts: started.result?.counts ?? {} };
       const c = out.counts as Record<string, number | undefined>;
       const deliveries = c.alreadyLoaded !== undefined ? `\n  deliveries: ${c.deliveries ?? 0} new, ${c.alreadyLoaded} already loaded by this pipeline` : '';
       emit(o, out, () => `run ${out.workflowId}: ${out.status}\n  ${out.link}${deliveries}${started.result ? `\n  counts: ${JSON.stringify(out.counts)}` : ''}`);
-      if (started.result && started.result.status !== 'COMPLETED' && started.result.status !== 'NO_DATA') process.exitCode = 2;
+      if (notCompleted) process.exitCode = EXIT.runNotCompleted;
     });
 
   registerScheduleCommands(program);

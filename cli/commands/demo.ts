@@ -4,11 +4,12 @@
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { emit, fail } from '../output.ts';
+import { EXIT, emit, fail } from '../output.ts';
 import { DATA_DIR, REPO_ROOT, ensureBinary, ensureDevServer, ensureMigrated } from '../../scripts/ensure-services.ts';
 import { createWorker } from '../../workers/worker.ts';
+import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { closePools } from '../../activities/store/db.ts';
 import { connectClient } from '../../workers/client.ts';
 import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
@@ -21,6 +22,7 @@ import { startRun } from './run.ts';
 import { runStatus, formatFunnel } from './status.ts';
 import { formatLiftReport, loadLiftReport } from './measurement.ts';
 import { formatStageTimes, stageTimes, type StageTime } from './stage-times.ts';
+import { demoTruth, formatDemoTruth, trueAbsoluteEffect } from './demo-truth.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -41,12 +43,24 @@ export interface DemoOptions {
  */
 const OUTCOME_WINDOW_DAYS = 0.95;
 
+/**
+ * The demo's experiment, sized so the generator's true effect is detected: +5 pp on each treated
+ * visitor's conversion probability, 30% held out, 5,000 visitors by default (about 1,500 in control),
+ * so the 95% interval is about ±2 pp wide and a fixed seed gives the same estimate every time.
+ */
+export const DEMO_TREATMENT_EFFECT = 0.05;
+export const DEMO_CONTROL_SHARE = 0.3;
+export const DEMO_DEFAULT_VISITORS = 5000;
+export const DEMO_DEFAULT_SEED = 42;
+
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 const secondsSince = (t0: number) => Math.round((performance.now() - t0) / 100) / 10;
 
 export async function runDemo(o: DemoOptions) {
   const t0 = performance.now();
+  // The demo's log file gets the SDK's lines in the same JSON format; the terminal keeps the summary.
+  routeSdkLogsToPino();
   ensureBinary(log);
   await ensureMigrated(log);
   const temporal = await ensureDevServer(log);
@@ -70,9 +84,10 @@ export async function runDemo(o: DemoOptions) {
   const suffix = stamp.replace(/[^0-9]/g, '').slice(0, 14);
   const rsid = `scoreflowdemo-${suffix}`;
   const tGenerate = performance.now();
-  const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: 0.05, rsid });
+  const gen = await generateFeed({ visitors: o.visitors, days: o.days, seed: o.seed, out: inbox, startDate, treatmentEffect: DEMO_TREATMENT_EFFECT, rsid });
 
-  const base = loadPipelineConfig(resolve(REPO_ROOT, 'pipelines', 'demo.yaml'));
+  const demoPipeline = loadPipelineConfig(resolve(REPO_ROOT, 'pipelines', 'demo.yaml'));
+  const base = { ...demoPipeline, holdout: demoPipeline.holdout ? { ...demoPipeline.holdout, controlShare: DEMO_CONTROL_SHARE } : demoPipeline.holdout };
   // The follow-up delivery: the day after the feed, with the treatment effect applied to the treatment arm.
   const experimentKey = base.holdout?.experimentKey ?? 'demo';
   const controlShare = base.holdout?.controlShare ?? 0.1;
@@ -84,7 +99,7 @@ export async function runDemo(o: DemoOptions) {
     date: isoDay(today),
     startDate,
     days: o.days,
-    treatmentEffect: 0.05,
+    treatmentEffect: DEMO_TREATMENT_EFFECT,
     assignments: (entityId) => assignArm(entityId, experimentKey, controlShare),
   });
 
@@ -117,6 +132,7 @@ export async function runDemo(o: DemoOptions) {
     }
     const measureSeconds = secondsSince(tMeasure);
     const lift = await loadLiftReport(pipeline.name, run.workflowId);
+    const truth = demoTruth(lift.overall, DEMO_TREATMENT_EFFECT, trueAbsoluteEffect(readFileSync(join(outcomes, followUp.groundTruth), 'utf8'), DEMO_TREATMENT_EFFECT));
     const status = await runStatus(run.workflowId);
     const c = result.counts;
     const summary = {
@@ -141,6 +157,7 @@ export async function runDemo(o: DemoOptions) {
       lift: {
         status: lift.overall.status,
         entities: lift.entities,
+        ...truth,
         followUpRecords: followUp.records,
       },
       report: result.reportPath,
@@ -167,10 +184,11 @@ export async function runDemo(o: DemoOptions) {
         '  funnel:',
         formatFunnel(status.funnel),
         formatLiftReport(lift),
+        formatDemoTruth(truth),
         `  Temporal Web UI: ${summary.link}`,
       ].join('\n'),
     );
-    if (result.status !== 'COMPLETED') process.exitCode = 2;
+    if (result.status !== 'COMPLETED') process.exitCode = EXIT.runNotCompleted;
     return summary;
   } finally {
     worker.shutdown();
@@ -185,8 +203,8 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('The main job: dev server + database up, a worker, a generated feed, one cycle end to end.')
-    .option('--visitors <n>', 'visitors to generate', '2000')
-    .option('--seed <n>', 'generator seed', String(Date.now() % 1_000_000))
+    .option('--visitors <n>', 'visitors to generate', String(DEMO_DEFAULT_VISITORS))
+    .option('--seed <n>', 'generator seed (fixed, so two demos print the same estimate)', String(DEMO_DEFAULT_SEED))
     .option('--days <n>', 'days of feed to generate', '3')
     .option('--attribution-window <duration>', 'how long measureOutcomes waits before reading the follow-up delivery', '5s')
     .option('--json', 'print one JSON object')

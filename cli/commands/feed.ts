@@ -4,7 +4,7 @@
  * `scoreflow feed follow-up`: one later delivery of the same visitors whose purchases follow the
  * holdout arms, for measuring lift (ground_truth_followup_<date>.csv beside it).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { generateFeed, generateFollowUp, type Drift, type GenerateResult, type FollowUpResult } from '../../activities/feed/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
@@ -91,14 +91,14 @@ export function registerFeedCommands(program: Command): void {
     .requiredOption('--seed <n>', 'seed: the same options give the same bytes')
     .requiredOption('--out <dir>', 'folder to write into (created)')
     .option('--start-date <YYYY-MM-DD>', 'first day', DEFAULT_START_DATE)
-    .option('--drift <mode>', `drift to inject: ${DRIFTS.join(', ')}`, 'none')
+    .addOption(new Option('--drift <mode>', 'drift to inject').choices(DRIFTS).default('none'))
     .option('--treatment-effect <x>', 'absolute lift of the purchase probability under treatment (ground truth *_if_treated columns)', '0')
     .option('--rsid <rsid>', 'report suite id (the delivery ids are <rsid>_<date>)', DEFAULT_RSID)
     .option('--max-file-bytes <n>', "uncompressed bytes after which a day's data continues in the next file")
     .option('--json', 'print one JSON object')
     .action(async (o: CommonFlags & { treatmentEffect: string }) => {
       const options = { ...common(o), treatmentEffect: decimal('treatment-effect', o.treatmentEffect, -1, 1) };
-      const bar = progress('generate');
+      const bar = progress('generate', 'visitors');
       const g = await generateFeed({ ...options, onProgress: (done, total) => bar.update(done, total) });
       bar.done(`${g.records.toLocaleString('en-US')} records`);
       emit(o, summary(g), () => formatGenerate(g));
@@ -113,7 +113,7 @@ export function registerFeedCommands(program: Command): void {
     .option('--days <n>', 'days of the original feed', '3')
     .option('--start-date <YYYY-MM-DD>', 'first day of the original feed', DEFAULT_START_DATE)
     .option('--date <YYYY-MM-DD>', "the follow-up day (default: the day after the feed's last day)")
-    .option('--drift <mode>', `drift of the original feed: ${DRIFTS.join(', ')}`, 'none')
+    .addOption(new Option('--drift <mode>', 'drift of the original feed').choices(DRIFTS).default('none'))
     .option('--rsid <rsid>', 'report suite id of the original feed', DEFAULT_RSID)
     .requiredOption('--treatment-effect <x>', 'absolute lift of the purchase probability for the treatment arm')
     .option('--pipeline <file>', 'pipeline whose holdout (experiment key, control share) assigns the arms', defaultPipelinePath())
@@ -136,7 +136,7 @@ export function registerFeedCommands(program: Command): void {
       }
       const key = experimentKey;
       const share = controlShare;
-      const bar = progress('follow-up');
+      const bar = progress('follow-up', 'visitors');
       const f = await generateFollowUp({
         ...c,
         date,

@@ -5,7 +5,7 @@
  * malformed value is reported by its reason code, never echoed. Pass `-` to read it from stdin
  * (keeps it out of the shell history and the process list).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { isHashed, normalizeForCli, type IdentifierType, type Platform } from '../../activities/identity/normalize.ts';
 import { emit } from '../output.ts';
 import { oneOf } from './flag-values.ts';
@@ -31,8 +31,8 @@ export function registerIdentityCommands(program: Command): void {
     .command('normalize')
     .description('Normalize an identifier for Google Customer Match or Meta Custom Audiences and print its SHA-256 (hex).')
     .argument('<value>', 'the identifier, or - to read it from stdin')
-    .requiredOption('--platform <platform>', PLATFORMS.join(' or '))
-    .requiredOption('--type <type>', `${TYPES.join(', ')} (fn/ln: first/last name, ct: city)`)
+    .addOption(new Option('--platform <platform>', 'the ad platform').choices(PLATFORMS).makeOptionMandatory())
+    .addOption(new Option('--type <type>', 'identifier type (fn/ln: first/last name, ct: city)').choices(TYPES).makeOptionMandatory())
     .option('--country <XX>', 'country for national phone numbers and the ZIP rule (alpha-2)', 'US')
     .option('--json', 'print one JSON object')
     .action(async (value: string, o: { platform: string; type: string; country: string; json?: boolean }) => {

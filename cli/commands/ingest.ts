@@ -129,8 +129,8 @@ export function registerIngestCommand(program: Command): void {
       const dir = resolve(dirArg);
       const opts = ingestOptionsFrom(o);
       await databaseReady();
-      const bar = progress('ingest');
-      const out = await ingestDirectory(dir, opts, { onProgress: (p) => bar.update(p.records) });
+      const bar = progress('ingest', 'records');
+      const out = await ingestDirectory(dir, opts, { onProgress: (p) => bar.update(p.records, p.totalRecords) });
       bar.done(`${out.results.length} loaded, ${out.rejected.length} rejected`);
       const report = ingestReport(dir, out);
       emit(o, report, () => formatIngestReport(report));

@@ -3,15 +3,15 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { renderLiftReport } from '../../activities/report/lift-report.ts';
-import { emit } from '../output.ts';
+import { liftHeadline } from '../../activities/report/lift-headline.ts';
+import { NOT_ROUTED, NOT_ROUTED_NOTE } from '../../activities/report/not-routed.ts';
+import { UsageError, emit } from '../output.ts';
 import { formatLiftText, liftFromCounts, type LiftFromCountsInput, type LiftResult } from '../../activities/measurement/lift.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { defaultReportDir, writeLiftReportHtml, type LiftReport } from '../../activities/measurement/outcomes-activity.ts';
 
 /** A command-line argument that cannot be used; the message names the flag and the expected form. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 /** `--control N,CONV`: two non-negative integers, conversions ≤ users. */
 export function parseArm(flag: string, value: string): { n: number; conversions: number } {
@@ -139,6 +139,7 @@ export function formatLiftReport(r: LiftReport): string {
   const lines = [
     `Lift report: pipeline ${r.pipeline}, run ${r.runId} (cycle ${r.cycleRunId})`,
     `  outcome window ${r.window.start} → ${r.window.end} (${r.window.days} days); data observed through ${r.observedThrough ?? 'n/a'}; ${r.entities} entities`,
+    ...(liftHeadline(r.overall) ? [`  ${liftHeadline(r.overall)}`] : []),
     formatLiftText(r.overall).replace(/^/gm, '  '),
   ];
   for (const [dimension, title, label] of BREAKDOWN_TITLES) {
@@ -147,6 +148,7 @@ export function formatLiftReport(r: LiftReport): string {
     lines.push(`  ${title}:`);
     const width = Math.max(...groups.map((g) => String(g.value).length));
     for (const g of groups) lines.push(groupLine(`${label} ${String(g.value).padStart(width)}`, g.result));
+    if (groups.some((g) => g.value === NOT_ROUTED)) lines.push(`    ${NOT_ROUTED_NOTE}`);
   }
   if (r.htmlPath) lines.push(`  HTML report: ${r.htmlPath}`);
   return lines.join('\n');

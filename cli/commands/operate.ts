@@ -20,9 +20,7 @@ import { RunStatusKey } from '../../workflows/search-attributes.ts';
 import { UsageError } from './flag-values.ts';
 
 /** A usage error that exits 2. (Older commands' UsageErrors exit 1.) */
-export class InputError extends UsageError {
-  readonly exitCode = 2;
-}
+export class InputError extends UsageError {}
 
 /** An operator command that did not take effect; `exitCode` is what the CLI exits with. */
 export class OperatorCommandError extends Error {

@@ -63,8 +63,8 @@ describe('scoreflow contracts export', () => {
 
   it('refuses an unknown format', async () => {
     const res = await runCli(['contracts', 'export', '--format', 'avro', '--json']);
-    expect(res.code).toBe(1);
-    expect(res.json).toMatchObject({ ok: false, message: '--format "avro": expected one of jsonschema, odcs.' });
+    expect(res.code).toBe(2);
+    expect(res.json).toMatchObject({ ok: false, error: 'UsageError', message: "option '--format <format>' argument 'avro' is invalid. Allowed choices are jsonschema, odcs." });
   });
 });
 

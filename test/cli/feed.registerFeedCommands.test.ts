@@ -55,7 +55,7 @@ describe('scoreflow feed generate', () => {
 
   it('refuses a bad flag value, naming the flag', async () => {
     const res = await runCli(['feed', 'generate', '--visitors', '0', '--days', '1', '--seed', '1', '--out', tmp(), '--json']);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.json).toMatchObject({ ok: false, error: 'UsageError', message: '--visitors 0: must be between 1 and 100000000.' });
     const date = await runCli(['feed', 'generate', '--visitors', '5', '--days', '1', '--seed', '1', '--start-date', '2026-02-30', '--out', tmp(), '--json']);
     expect(date.json.message).toMatch(/^--start-date "2026-02-30": expected a calendar date/);

@@ -28,9 +28,10 @@ describe('scoreflow identity normalize', () => {
     expect(res.stderr).not.toContain(value);
   });
 
-  it('refuses an unknown platform or type, naming the flag', async () => {
+  it('refuses an unknown platform or type as a usage error (exit 2), naming the flag and the choices', async () => {
     const res = await runCli(['identity', 'normalize', '--platform', 'tiktok', '--type', 'email', 'a@b.co', '--json']);
-    expect(res.code).toBe(1);
-    expect(res.json.message).toBe('--platform "tiktok": expected one of google, meta.');
+    expect(res.code).toBe(2);
+    expect(res.json).toMatchObject({ ok: false, error: 'UsageError', code: 'commander.invalidArgument' });
+    expect(res.json.message).toBe("option '--platform <platform>' argument 'tiktok' is invalid. Allowed choices are google, meta.");
   });
 });

@@ -62,7 +62,7 @@ describe('scoreflow models register / list / promote', () => {
     const dir = tmp();
     const a = artifactFile(dir, 'a.json', uniqueName('cli'), '1.0.0');
     const res = await runCli(['models', 'register', a.path, '--format', 'pmml', '--json']);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.json).toMatchObject({ ok: false, error: 'UsageError', message: expect.stringMatching(/^--format "pmml": expected logreg, xgboost, onnx or rules/) });
   });
 

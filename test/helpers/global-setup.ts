@@ -5,6 +5,8 @@
  * Tests reach it through TEMPORAL_ADDRESS and TEMPORAL_UI_URL. A TEMPORAL_ADDRESS set before the
  * run points the tests at that server instead; its Web UI is then TEMPORAL_UI_URL, if set.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate, closePools, recreateDatabase } from '../../activities/store/db.ts';
 import { freePort, startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
@@ -38,6 +40,9 @@ async function startServerWithUi(): Promise<RunningDevServer> {
 let server: RunningDevServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  // Tests that spawn the CLI run the JavaScript build (test/helpers/run-cli.ts): bring it up to date
+  // once here, so no test runs stale JavaScript and none pays for tsx at each start.
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'build.mjs'), '--if-stale'], { stdio: ['ignore', 'inherit', 'inherit'] });
   // A fresh database per run: tests start from the migrations alone, never from a previous run's rows.
   const databaseUrl = process.env.SCOREFLOW_TEST_DATABASE_URL ?? TEST_DATABASE_URL;
   await recreateDatabase(databaseUrl);

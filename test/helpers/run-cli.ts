@@ -1,5 +1,6 @@
 /**
- * Runs the real `scoreflow` CLI in a child process (`node --import tsx cli/main.ts ...`) against the
+ * Runs the real `scoreflow` CLI in a child process (`node bin/scoreflow.js ...`, the JavaScript build
+ * that global-setup.ts brings up to date before any test runs) against the
  * run's database (env.ts has set DATABASE_URL; the child inherits it) and parses the one JSON object
  * a command prints as its last line.
  */
@@ -21,7 +22,7 @@ export function runCli(args: string[], opts: { input?: string; env?: Record<stri
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'cli', 'main.ts'), ...args],
+      [join(REPO_ROOT, 'bin', 'scoreflow.js'), ...args],
       { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...opts.env }, maxBuffer: 64 << 20, timeout: 120_000 },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(new Error(`scoreflow ${args.join(' ')}: ${err.message}\n${stderr}`));

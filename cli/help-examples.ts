@@ -34,6 +34,10 @@ const EXAMPLES: Record<string, string[]> = {
   'contracts release': ['scoreflow contracts release', 'scoreflow contracts release --only activation-record'],
   'identity normalize': ['scoreflow identity normalize " Jane.Doe@Example.com " --platform google --type email', 'echo "+1 (555) 010-9999" | scoreflow identity normalize - --platform meta --type phone --json'],
   serve: ['scoreflow serve --port 8080', 'scoreflow serve --pipeline pipelines/demo.yaml --redis redis://127.0.0.1:6379 --no-events'],
+  verify: ['scoreflow verify --run demo.run.20261204 --destination target-profiles --sample 200', 'scoreflow verify --run nightly-2026-12-04 --destination meta-audience --json'],
+  'sync replay': ['scoreflow sync replay --pipeline pipelines/demo.yaml --run demo.run.20261204 --destination target-profiles --dry-run', 'scoreflow sync replay --pipeline pipelines/demo.yaml --run demo.run.20261204 --destination target-profiles --operator ana --reason "Target environment wiped"'],
+  'models status': ['scoreflow models status --pipeline pipelines/demo.yaml', 'scoreflow models status --pipeline pipelines/demo.yaml --json'],
+  'models unpin': ['scoreflow models unpin --pipeline pipelines/demo.yaml --reason "2.0.0 validated; back to the registry champion"'],
   'sync preview': ['scoreflow sync preview --destination target', 'scoreflow sync preview --destination google --limit 5 --json'],
   'runs list': ['scoreflow runs list', 'scoreflow runs list --pipeline demo --status PAUSED --limit 5 --json'],
 };

@@ -452,7 +452,7 @@ export function createTargetBulkAdapter(config: z.input<typeof TargetBulkConfig>
     const path = cfg.idColumn === 'thirdPartyId' ? `thirdPartyId/${encodeURIComponent(id)}` : encodeURIComponent(id);
     const url = `${cfg.baseUrl.replace(/\/+$/, '')}/rest/v1/profiles/${path}?client=${encodeURIComponent(cfg.client)}`;
     const timeout = AbortSignal.timeout(cfg.requestTimeoutMs);
-    const res = await doFetch(url, { method: 'GET', headers: { accept: 'application/json', ...authHeaders() }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const res = await doFetch(url, { method: 'GET', headers: { accept: 'application/json', ...(await authHeaders()) }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     const text = await res.text();
     if (res.status === 404) return null;
     if (res.status === 503 || res.status === 429) throw new DestinationThrottledError(TARGET_BULK_KIND, res.status, retryAfterMs(res.headers.get('retry-after'), 1000));

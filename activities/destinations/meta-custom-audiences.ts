@@ -159,8 +159,7 @@ export function createMetaCustomAudiencesAdapter(config: MetaCustomAudiencesConf
    * the number of members we hold against it.
    */
   async function audienceSize(signal?: AbortSignal): Promise<{ lower: number; upper: number }> {
-    const token = process.env[cfg.tokenEnv];
-    if (!token) throw new DestinationRejectedError(META_CUSTOM_AUDIENCES_KIND, 401, `environment variable ${cfg.tokenEnv} holds no access token; set it to a token with ads_management permission`);
+    const token = await accessToken();
     const timeout = AbortSignal.timeout(cfg.timeoutMs);
     const res = await doFetch(`${cfg.baseUrl.replace(/\/+$/, '')}/${cfg.audienceId}?fields=approximate_count_lower_bound,approximate_count_upper_bound`, {
       method: 'GET',

@@ -66,7 +66,6 @@ export function registerVerifyCommand(program: Command): void {
     .option('--max-mismatch-rate <rate>', "alert and exit 1 above this share of mismatched members (default: the destination's verify.maxMismatchRate, else 0.01)")
     .option('--pipeline <file>', 'the pipeline file, for runs that stored no snapshot')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExamples:\n  scoreflow verify --run demo-20261204-1a2b --destination target-profiles --sample 200\n  scoreflow verify --run nightly-2026-12-04 --destination meta-audience --json\n')
     .action(async (o: VerifyFlags) => {
       const sample = o.sample === undefined ? undefined : wholeNumber('sample', o.sample, 1, 10_000);
       const maxMismatchRate = o.maxMismatchRate === undefined ? undefined : decimal('max-mismatch-rate', o.maxMismatchRate, 0, 1);

@@ -164,10 +164,10 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
       counts.throttled++;
       const body =
         down.status === 429
-          ? googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (outage).')
+          ? rpcStatus(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded (outage).')
           : down.status === 503
-            ? googleError(503, 'UNAVAILABLE', 'The service is currently unavailable (outage).')
-            : googleError(500, 'INTERNAL', 'Internal error encountered (outage).');
+            ? rpcStatus(503, 'UNAVAILABLE', 'The service is currently unavailable (outage).')
+            : rpcStatus(500, 'INTERNAL', 'Internal error encountered (outage).');
       return reply.code(down.status).headers(down.headers).send(body);
     }
     const failure = failures.shift();

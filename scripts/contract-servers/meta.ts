@@ -252,12 +252,12 @@ export async function startMetaServer(options: MetaServerOptions = {}): Promise<
     const given = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : req.query.access_token;
     if (given !== token) {
       counts.unauthorized++;
-      return reply.code(401).send(metaError(given ? 'Invalid OAuth access token - Cannot parse access token' : 'An active access token must be used to query information about the current user.', given ? 190 : 2500));
+      return reply.code(401).send(graphError(given ? 'Invalid OAuth access token - Cannot parse access token' : 'An active access token must be used to query information about the current user.', given ? 190 : 2500));
     }
     const fields = (req.query.fields ?? 'id').split(',').map((f) => f.trim());
     const known = new Set(['id', 'name', 'approximate_count_lower_bound', 'approximate_count_upper_bound']);
     const unknown = fields.filter((f) => !known.has(f));
-    if (unknown.length) return reply.code(400).send(metaError(`(#100) Tried accessing nonexisting field (${unknown[0]}) on node type (CustomAudience)`, 100));
+    if (unknown.length) return reply.code(400).send(graphError(`(#100) Tried accessing nonexisting field (${unknown[0]}) on node type (CustomAudience)`, 100));
     const size = audiences.get(req.params.audienceId).size;
     const answer: Record<string, unknown> = { id: req.params.audienceId };
     for (const f of fields) {

@@ -40,6 +40,8 @@ async function serveModel(pipelinePath: string): Promise<{ modelId: string; vers
     webhookSecretEnv: 'UNUSED_PIN_SECRET',
     natsStream: 'UNUSED',
     natsSubject: 'unused',
+    metricsPort: 'off',
+    metricsHost: '127.0.0.1',
   });
   try {
     return serve.scorer;

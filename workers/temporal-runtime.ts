@@ -32,7 +32,8 @@ export async function installTemporalRuntime(): Promise<string | null> {
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
     coreMetricsUrl = `http://${bindAddress}/metrics`;
   } catch (err) {
-    logger().warn({ err: (err as Error).message }, 'Temporal runtime already created; temporal_* metrics are not exported by this process');
+    // A second worker in one process (tests, `demo` after `serve`): expected, so not a warning.
+    logger().debug({ err: (err as Error).message }, 'Temporal runtime already created; temporal_* metrics are not exported by this process');
     coreMetricsUrl = null;
   }
   return coreMetricsUrl;

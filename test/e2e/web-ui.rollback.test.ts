@@ -190,10 +190,13 @@ describe('rollback from the Temporal Web UI', () => {
     const sa = (await handle.describe()).typedSearchAttributes;
     expect({ runStatus: sa.get(RunStatusKey), modelVersion: sa.get(ModelVersionKey) }).toEqual({ runStatus: 'COMPLETED', modelVersion: '1.0.0' });
 
-    // Only the rollback cycle was published; the export holds its records, scored by 1.0.0.
+    // Only the rollback cycle was exported; the export holds its records, scored by 1.0.0. (The failed
+    // cycle's records were stored for the gate to judge, but no destination received them.)
+    const exported = await getPool().query<{ run_id: string }>('SELECT DISTINCT run_id FROM destination_export WHERE run_id IN ($1, $2)', [workflowId, rollbackCycle]);
+    expect(exported.rows).toEqual([{ run_id: rollbackCycle }]);
     const published = await getPool().query<{ run_id: string; model_version: string; n: number }>(
-      'SELECT run_id, model_version, count(*)::int AS n FROM activation_record WHERE run_id IN ($1, $2) GROUP BY 1, 2',
-      [workflowId, rollbackCycle],
+      'SELECT run_id, model_version, count(*)::int AS n FROM activation_record WHERE run_id = $1 GROUP BY 1, 2',
+      [rollbackCycle],
     );
     expect(published.rows).toEqual([{ run_id: rollbackCycle, model_version: '1.0.0', n: result.counts.published }]);
     const records = readFileSync(join(result.exports[0]!.location!, 'records.jsonl'), 'utf8')

@@ -31,9 +31,9 @@ export async function installTemporalRuntime(): Promise<string | null> {
   try {
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
     coreMetricsUrl = `http://${bindAddress}/metrics`;
-  } catch (err) {
-    // A second worker in one process (tests, `demo` after `serve`): expected, so not a warning.
-    logger().debug({ err: (err as Error).message }, 'Temporal runtime already created; temporal_* metrics are not exported by this process');
+  } catch {
+    // A runtime was already created in this process (a second worker: tests, `demo` after `serve`).
+    // Expected; this process then exports no temporal_* metrics (coreMetricsUrl null says so).
     coreMetricsUrl = null;
   }
   return coreMetricsUrl;

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ingestSection } from './bench-ingest.ts';
 import { eventsSection, serveSection } from './bench-serve.ts';
 import { cycleSection, scaleOutSection, scoringSection } from './bench-cycle.ts';
+import { cliSection } from './bench-cli.ts';
 
 export interface BenchContext {
   /** postgres URL of the bench database (created and migrated by the section that needs it). */
@@ -30,7 +31,7 @@ export interface BenchSection {
 }
 
 /** The registry: add a section here (serve, events, ...). Order is run order. */
-export const sections: BenchSection[] = [ingestSection, serveSection, eventsSection, scoringSection, cycleSection, scaleOutSection];
+export const sections: BenchSection[] = [cliSection, ingestSection, serveSection, eventsSection, scoringSection, cycleSection, scaleOutSection];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -29,11 +29,11 @@ describe('ingestFeedActivity', () => {
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const result = (await env.run(ingestFeedActivity, { dir: f.dir, manifestFile: f.manifestFile })) as IngestResult;
-    expect(Object.keys(result).sort()).toEqual(['deliveryId', 'excluded', 'exclusions', 'loaded', 'orders', 'pageViews', 'quarantined', 'records', 'revenue', 'units', 'visitors', 'visits']);
+    expect(Object.keys(result).sort()).toEqual(['deliveryId', 'encoding', 'excluded', 'exclusions', 'loaded', 'orders', 'pageViews', 'quarantined', 'records', 'replacedBytes', 'replacedRecords', 'revenue', 'units', 'visitors', 'visits']);
     expect(result).toMatchObject({ deliveryId: `zwact${RUN}_2015-07-13`, records: 592 });
     expect(JSON.stringify(result).length).toBeLessThan(1000);
     expect(beats[0]).toEqual({ stage: 'verify', manifestFile: f.manifestFile });
-    expect(beats).toContainEqual({ stage: 'load', deliveryId: `zwact${RUN}_2015-07-13`, file: FIXTURE_DATA, records: 592 });
+    expect(beats).toContainEqual({ stage: 'load', deliveryId: `zwact${RUN}_2015-07-13`, file: FIXTURE_DATA, records: 592, totalRecords: 592 });
   });
 
   it('runs outside an activity too (CLI, tests) without heartbeating', async () => {

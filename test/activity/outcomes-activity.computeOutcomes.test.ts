@@ -47,10 +47,12 @@ let broken: Case;
 
 beforeAll(async () => {
   // Seeds of their own: the outcome query joins purchases on the visitor id across all deliveries.
-  ok = await measuredRun(700_001 + (Date.now() % 1000) * 7, false);
-  broken = await measuredRun(800_003 + (Date.now() % 1000) * 7, true);
+  // Fixed, so the broken split is the same every run (the test database is recreated per run): a
+  // random seed left a ~30% drop of 400 control users short of p < 0.001 now and then.
+  ok = await measuredRun(700_001, false);
+  broken = await measuredRun(800_003, true);
   // A small delivery two days later, so the data is observed through the end of a 2-day window.
-  const late = await generateOutcomeDelivery({ seed: 900_001 + (Date.now() % 1000), visitors: 5, experimentKey: 'late', controlShare: SHARE, date: '2026-11-12' });
+  const late = await generateOutcomeDelivery({ seed: 900_001, visitors: 5, experimentKey: 'late', controlShare: SHARE, date: '2026-11-12' });
   dirs.push(late.dir);
   await ingest(late.dir, late.followUp);
 });

@@ -49,9 +49,9 @@ describe('scoreflow models register / list / promote', () => {
     expect(conflict.json).toEqual({
       ok: false,
       error: 'ModelRegistryError',
-      message: `${name}@1.0.0 is already registered with sha256 ${a.sha256}; these bytes are sha256 ${b.sha256}. Versions are immutable: register the new artifact under a new version.`,
+      message: `${b.path}: ${name}@1.0.0 is already registered with sha256 ${a.sha256}; these bytes are sha256 ${b.sha256}. Versions are immutable: register the new artifact under a new version.`,
     });
-    expect(conflict.stderr).toContain(`scoreflow: ${name}@1.0.0 is already registered with sha256 ${a.sha256}`);
+    expect(conflict.stderr).toContain(`scoreflow: ${b.path}: ${name}@1.0.0 is already registered with sha256 ${a.sha256}`);
 
     const listed = await runCli(['models', 'list', '--name', name, '--json']);
     expect(listed.code).toBe(0);

@@ -37,9 +37,9 @@ export const CLI_CASES: CliCase[] = [
   { name: 'ingest: a folder that does not exist', args: (dir) => ['ingest', join(dir, 'nope')], code: 1, message: /nope: the feed folder does not exist\. Create it or point/ },
   { name: 'ingest: no folder given', args: () => ['ingest'], code: 1, message: /missing required argument 'dir'/ },
   { name: 'ingest: an unknown flag', args: (dir) => ['ingest', dir, '--max-quarantine'], code: 1, message: /unknown option '--max-quarantine'/ },
-  { name: 'ingest: --max-quarantine-share above 1', args: (dir) => ['ingest', dir, '--max-quarantine-share', '2'], code: 1, message: /--max-quarantine-share 2: must be between 0 and 1/ },
-  { name: 'ingest: --max-quarantine-share not a number', args: (dir) => ['ingest', dir, '--max-quarantine-share', 'lots'], code: 1, message: /--max-quarantine-share "lots": not a number; expected a number between 0 and 1/ },
-  { name: 'ingest: --encoding unknown', args: (dir) => ['ingest', dir, '--encoding', 'latin9'], code: 1, message: /--encoding "latin9": expected one of auto, utf-8, iso-8859-1/ },
+  { name: 'ingest: --max-quarantine-share above 1', args: (dir) => ['ingest', dir, '--max-quarantine-share', '2'], code: 2, message: /--max-quarantine-share 2: must be between 0 and 1/ },
+  { name: 'ingest: --max-quarantine-share not a number', args: (dir) => ['ingest', dir, '--max-quarantine-share', 'lots'], code: 2, message: /--max-quarantine-share "lots": not a number; expected a number between 0 and 1/ },
+  { name: 'ingest: --encoding unknown', args: (dir) => ['ingest', dir, '--encoding', 'latin9'], code: 2, message: /--encoding "latin9": expected one of auto, utf-8, iso-8859-1/ },
   { name: 'ingest: --customer-id-column not a column name', args: (dir) => ['ingest', dir, '--customer-id-column', 'post evar3'], code: 1, message: /invalid input: customerIdColumn: a hit_data column name such as post_evar3/ },
   { name: 'ingest: --pipeline file missing', args: (dir) => ['ingest', dir, '--pipeline', join(dir, 'p.yaml')], code: 1, message: /p\.yaml: cannot read the pipeline config/ },
   {

@@ -84,7 +84,7 @@ export const HTTP_CASES: HttpCase[] = [
   },
   { name: 'event: truncated JSON', method: 'POST', url: '/v1/events', raw: '{"_id": "x", "timestamp":', contentType: 'application/json', status: 400, error: 'invalid_json', path: '(body)', message: /the body is not valid JSON/ },
   { name: 'event: an empty JSON body', method: 'POST', url: '/v1/events', raw: '', contentType: 'application/json', status: 400, error: 'invalid_json', path: '(body)', message: /not valid JSON/ },
-  { name: 'event: a form-encoded body', method: 'POST', url: '/v1/events', raw: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded', status: 415, error: 'unsupported_media_type', path: '(headers).content-type', message: /send application\/json/ },
+  { name: 'event: a form-encoded body', method: 'POST', url: '/v1/events', raw: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded', status: 415, error: 'unsupported_media_type', path: '(headers).content-type', message: /must be sent as Content-Type: application\/json/ },
   { name: 'event: a body over the size limit', method: 'POST', url: '/v1/events', raw: JSON.stringify({ events: [goodEvent({ pad: 'x'.repeat(20_000) })] }), contentType: 'application/json', status: 413, error: 'body_too_large', path: '(body)', message: /the body is over 16384 bytes; send fewer events per request/ },
   get('entity id without the underscore', '/v1/decisions/12345', 400, 'invalid_entity_id', 'params.entityId', /<visid_high>_<visid_low>/),
   get('entity id with letters', '/v1/decisions/12_ab', 400, 'invalid_entity_id', 'params.entityId', /<visid_high>_<visid_low>/),

@@ -2,8 +2,9 @@
  * A database fault must fail an activity, never the worker process. A `scoreflow worker` child
  * process (as an operator runs it) works through a real activation cycle (ingest, features, score,
  * gate, publish, a file export and a webhook export to the contract receiver) while every backend of
- * the test database is terminated with pg_terminate_backend, several times: while a COPY is in
- * flight, while a transaction is open, and blindly. The worker process must still be alive, the run
+ * the test database is terminated with pg_terminate_backend, several times: while a transaction
+ * is open (score's DELETE, held on a table lock the test takes), while a COPY is in flight
+ * (publish's COPY, held the same way), and then blindly. The worker process must still be alive, the run
  * must complete (Temporal retries the failed activities), and the counts must reconcile: every
  * record of the feed loaded once, every visitor published once, the ledger and the receivers holding
  * each routed row exactly once.
@@ -78,43 +79,80 @@ async function pendingStep(handle: WorkflowHandle): Promise<string> {
   return [...acts, ...children].sort().join(',');
 }
 
+/** A connection to the test database holding `LOCK TABLE <table> IN SHARE MODE` in an open transaction. */
+async function lockTable(table: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: process.env.DATABASE_URL! });
+  c.on('error', () => {}); // it is terminated with the others
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query(`LOCK TABLE ${table} IN SHARE MODE`);
+  return c;
+}
+
 /**
- * Until `done()`, watches pg_stat_activity and terminates all backends when a COPY is running, when
- * a transaction is open, and otherwise whenever the worker is busy, spaced KILL_SPACING_MS apart.
+ * The deterministic faults: each lock blocks the run's writes to one table, so a backend is caught
+ * waiting inside its statement and its transaction when every backend is terminated (the lock holder
+ * with them, which releases the lock). The score activity's transaction starts with a DELETE from
+ * scored_entity ('transaction'); publish writes activation_record with COPY ('copy').
  */
-async function terminateDuringRun(handle: WorkflowHandle, done: () => boolean): Promise<void> {
+const LOCKED_STEPS: { during: 'transaction' | 'copy'; table: string; statement: RegExp }[] = [
+  { during: 'transaction', table: 'scored_entity', statement: /^\s*DELETE FROM scored_entity\b/i },
+  { during: 'copy', table: 'activation_record', statement: /^\s*COPY activation_record\b/i },
+];
+
+/**
+ * Until `done()`: first the locked steps, in order (each terminates every backend while the run's
+ * statement waits on the lock), then blind terminations whenever the worker is busy, spaced
+ * KILL_SPACING_MS apart and at most KILLS_PER_STEP per pending step.
+ */
+async function terminateDuringRun(handle: WorkflowHandle, firstLock: pg.Client, done: () => boolean): Promise<void> {
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: url.toString() });
   admin.on('error', () => {});
   await admin.connect();
+  let locker: pg.Client | undefined = firstLock;
+  let lockerPid = (await firstLock.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  let locked = 0;
   try {
     let last = 0;
     while (!done() && kills.length < MAX_KILLS) {
       await new Promise((r) => setTimeout(r, 25));
-      if (Date.now() - last < KILL_SPACING_MS) continue;
-      const { rows } = await admin.query<{ query: string; in_tx: boolean }>(
-        `SELECT query, xact_start IS NOT NULL AS in_tx FROM pg_stat_activity
+      const { rows } = await admin.query<{ pid: number; query: string; in_tx: boolean; waiting: boolean }>(
+        `SELECT pid, query, xact_start IS NOT NULL AS in_tx, wait_event_type = 'Lock' AS waiting FROM pg_stat_activity
           WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`,
         [databaseName()],
       );
-      const copy = rows.find((r) => /^\s*COPY\b/i.test(r.query));
-      const tx = rows.find((r) => r.in_tx);
-      const seen = new Set(kills.map((k) => k.during));
+      const run = rows.filter((r) => r.pid !== lockerPid);
       let during: Kill['during'] | undefined;
       let query = '';
-      if (copy && !(seen.has('copy') && kills.filter((k) => k.during === 'copy').length >= 2)) [during, query] = ['copy', copy.query];
-      else if (tx && !seen.has('transaction')) [during, query] = ['transaction', tx.query];
-      else if (rows.length > 0 && seen.has('copy') && seen.has('transaction')) [during, query] = ['any', rows[0]!.query];
-      if (!during) continue;
+      if (locked < LOCKED_STEPS.length) {
+        const step = LOCKED_STEPS[locked]!;
+        const blocked = run.find((r) => r.waiting && r.in_tx && step.statement.test(r.query));
+        if (!blocked) continue;
+        [during, query] = [step.during, blocked.query];
+      } else {
+        if (Date.now() - last < KILL_SPACING_MS || run.length === 0) continue;
+        [during, query] = ['any', run[0]!.query];
+      }
       const step = await pendingStep(handle);
-      if (!step || kills.filter((k) => k.step === step).length >= KILLS_PER_STEP) continue;
+      if (during === 'any' && (!step || kills.filter((k) => k.step === step).length >= KILLS_PER_STEP)) continue;
       const terminated = await terminateAll(admin);
+      await locker?.end().catch(() => {});
+      locker = undefined;
       if (terminated === 0) continue;
       kills.push({ during, step, terminated, query: query.slice(0, 80) });
       last = Date.now();
+      if (during !== 'any') {
+        locked++;
+        if (locked < LOCKED_STEPS.length) {
+          locker = await lockTable(LOCKED_STEPS[locked]!.table);
+          lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        }
+      }
     }
   } finally {
+    await locker?.end().catch(() => {});
     await admin.end().catch(() => {});
   }
 }
@@ -167,9 +205,10 @@ beforeAll(async () => {
   }
   connection = await Connection.connect({ address: temporalAddress() });
   client = new Client({ connection });
+  const firstLock = await lockTable(LOCKED_STEPS[0]!.table);
   const handle = await client.workflow.start('activationRun', { taskQueue, workflowId, args: [{ pipelinePath: pipeline.path, feedDir: pipeline.inbox }] });
   let finished = false;
-  const killing = terminateDuringRun(handle, () => finished || workerExit !== null);
+  const killing = terminateDuringRun(handle, firstLock, () => finished || workerExit !== null);
   try {
     // Fails fast, with what happened, when the worker dies or the run pauses instead of completing.
     for (;;) {

@@ -6,6 +6,7 @@
  * run points the tests at that server instead; its Web UI is then TEMPORAL_UI_URL, if set.
  */
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate, closePools, recreateDatabase } from '../../activities/store/db.ts';
@@ -29,13 +30,18 @@ async function startServerWithUi(): Promise<RunningDevServer> {
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const [port, uiPort] = await twoFreePorts();
     try {
-      return await startDevServer({ port, uiPort, headless: false });
+      // The server's own log goes to a file: its shutdown warnings would otherwise bury the test
+      // summary at the end of the run's output.
+      return await startDevServer({ port, uiPort, headless: false, logFile: SERVER_LOG });
     } catch (err) {
-      errors.push(`attempt ${attempt} (ports ${port}, ${uiPort}): ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`attempt ${attempt} (ports ${port}, ${uiPort}): ${err instanceof Error ? err.message : String(err)} (server log: ${SERVER_LOG})`);
     }
   }
   throw new Error(`could not start the Temporal dev server with its Web UI:\n${errors.join('\n')}`);
 }
+
+/** Where the test run's dev server writes its log (one file per run). */
+const SERVER_LOG = join(tmpdir(), `scoreflow-test-temporal-${process.pid}.log`);
 
 let server: RunningDevServer | undefined;
 
@@ -56,6 +62,7 @@ export async function setup(project: TestProject): Promise<void> {
     server = await startServerWithUi();
     temporalAddress = server.address;
     temporalUiUrl = server.uiUrl ?? '';
+    console.log(`[scoreflow] Temporal dev server ${temporalAddress}, Web UI ${temporalUiUrl}, log ${SERVER_LOG}`);
   }
   project.provide('temporalAddress', temporalAddress);
   project.provide('temporalUiUrl', temporalUiUrl);

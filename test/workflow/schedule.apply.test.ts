@@ -49,7 +49,7 @@ describe('scoreflow schedule', () => {
 
     const first = await runCli(['schedule', 'apply', '--pipeline', p.path, '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json).toEqual({ scheduleId: id, pipeline: p.name, action: 'created', every: '1h', overlap: 'BUFFER_ONE', input: { pipelinePath: p.path, pauseTimeout: '6h', rollbackWindow: '2s' } });
+    expect(first.json).toEqual({ ok: true, scheduleId: id, pipeline: p.name, action: 'created', every: '1h', overlap: 'BUFFER_ONE', input: { pipelinePath: p.path, pauseTimeout: '6h', rollbackWindow: '2s' } });
     const human = await runCli(['schedule', 'apply', '--pipeline', p.path], { env });
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`schedule ${id} updated: every 1h, overlap BUFFER_ONE`);

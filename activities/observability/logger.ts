@@ -5,6 +5,7 @@
  * `<run>.export.<destination>`) and activity, so even code that knows no run id is attributable.
  */
 import pino, { type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { asyncLocalStorage } from '@temporalio/activity';
 
 /** Keys whose values are identifiers or personal data, wherever they appear (two levels deep). */
@@ -26,6 +27,33 @@ export function activityFields(): { temporal?: { workflowId?: string; activity: 
   return info ? { temporal: { workflowId: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt } } : {};
 }
 
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * How log lines are written: SCOREFLOW_LOG_FORMAT (`json` or `pretty`) when set; otherwise
+ * human-readable on a terminal and JSON lines everywhere else (pipes, files, log collectors).
+ * A log file (SCOREFLOW_LOG_FILE) is always JSON.
+ */
+export function logFormat(env: NodeJS.ProcessEnv = process.env, stderrIsTty = Boolean(process.stderr.isTTY)): LogFormat {
+  const wanted = env.SCOREFLOW_LOG_FORMAT?.trim().toLowerCase();
+  if (wanted === 'json' || wanted === 'pretty') return wanted;
+  if (wanted) throw new Error(`SCOREFLOW_LOG_FORMAT=${JSON.stringify(env.SCOREFLOW_LOG_FORMAT)}: expected json or pretty (unset: pretty on a terminal, JSON otherwise)`);
+  return stderrIsTty && !env.SCOREFLOW_LOG_FILE ? 'pretty' : 'json';
+}
+
+/**
+ * A human-readable stream for terminals: one line per entry (time, level, message, then the fields),
+ * formatted from the JSON pino already redacted, in this process, synchronously (no worker thread).
+ */
+export function prettyStream(destination: number | NodeJS.WritableStream = 2, colorize = Boolean(process.stderr.isTTY)): pino.DestinationStream {
+  return pinoPretty({ destination, sync: true, colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' });
+}
+
+function defaultDestination(): pino.DestinationStream {
+  if (logFormat() === 'pretty') return prettyStream();
+  return pino.destination({ dest: process.env.SCOREFLOW_LOG_FILE ?? 2, sync: false });
+}
+
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream; base?: Record<string, unknown> } = {}): Logger {
   return pino(
     {
@@ -35,7 +63,7 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       mixin: activityFields,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination ?? pino.destination({ dest: process.env.SCOREFLOW_LOG_FILE ?? 2, sync: false }),
+    options.destination ?? defaultDestination(),
   );
 }
 

@@ -8,7 +8,7 @@ import { runWorker } from '../../workers/worker.ts';
 import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { defaultPipelinePath, startRun } from './run.ts';
 import { registerScheduleCommands } from './schedule.ts';
-import { formatFunnel, runStatus, traceEntity } from './status.ts';
+import { formatFunnel, formatOwnership, runStatus, traceEntity } from './status.ts';
 import { localDevServerPlan, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
@@ -126,6 +126,7 @@ export function registerCoreCommands(program: Command): void {
         for (const g of s.gates as { gate: string; subject: string; status: string; detail: string; measured: boolean }[]) lines.push(`    ${gateLabel(g).padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
         if (w?.rejectedSignals.length) lines.push(`  rejected signals: ${w.rejectedSignals.map((r) => `${r.signal}: ${r.error}`).join('; ')}`);
         lines.push('  funnel:', formatFunnel(s.funnel));
+        lines.push('  decisions:', formatOwnership(s.ownership));
         return lines.join('\n');
       });
     });

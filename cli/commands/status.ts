@@ -1,5 +1,6 @@
 /** `scoreflow status --run ID` and `scoreflow trace --entity ID`: what happened, from the ledger. */
 import { getPool } from '../../activities/store/db.ts';
+import { destinationOwnership, type DestinationOwnership } from '../../contracts/pipeline-config.ts';
 import { connectClient } from '../../workers/client.ts';
 import { statusQuery, type RunStatusView } from '../../workflows/messages.ts';
 
@@ -38,7 +39,9 @@ export async function runFunnel(runIds: string[]): Promise<FunnelRow[]> {
   });
 }
 
-export async function runStatus(runId: string): Promise<{ workflow: RunStatusView | null; run: Record<string, unknown> | null; gates: Record<string, unknown>[]; funnel: FunnelRow[]; cycles: string[] }> {
+export async function runStatus(
+  runId: string,
+): Promise<{ workflow: RunStatusView | null; run: Record<string, unknown> | null; gates: Record<string, unknown>[]; funnel: FunnelRow[]; cycles: string[]; ownership: DestinationOwnership[] }> {
   const pool = getPool();
   const run = (await pool.query('SELECT * FROM activation_run WHERE run_id = $1', [runId])).rows[0] ?? null;
   const cycleRows = await pool.query<{ run_id: string }>('SELECT run_id FROM activation_run WHERE run_id = $1 OR parent_run_id = $1 ORDER BY started_at', [runId]);
@@ -58,7 +61,14 @@ export async function runStatus(runId: string): Promise<{ workflow: RunStatusVie
   }
   const funnel = await runFunnel(cycles.length ? cycles.slice(-1) : [runId]);
   if (!run && !workflow) throw new Error(`no run ${runId} in the database or on Temporal; list runs in the Web UI or pass the workflow id printed by "scoreflow run"`);
-  return { workflow, run, gates, funnel, cycles };
+  // Who owns each destination's decision: from the pipeline snapshot the run (or its latest cycle) kept.
+  const snapshot = (
+    await pool.query<{ pipeline_config: Parameters<typeof destinationOwnership>[0] }>(
+      'SELECT pipeline_config FROM activation_run WHERE run_id = ANY($1) AND pipeline_config IS NOT NULL ORDER BY started_at DESC LIMIT 1',
+      [[runId, ...cycles]],
+    )
+  ).rows[0];
+  return { workflow, run, gates, funnel, cycles, ownership: destinationOwnership(snapshot?.pipeline_config) };
 }
 
 export function formatFunnel(funnel: FunnelRow[]): string {
@@ -67,6 +77,15 @@ export function formatFunnel(funnel: FunnelRow[]): string {
   const lines = funnel.map((f) => [f.destination, f.generated, f.exported, f.accepted, f.rejected, f.delivered, f.removed, f.suppressed].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => '  ' + cols.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+export function formatOwnership(rows: DestinationOwnership[]): string {
+  if (rows.length === 0) return '  (no pipeline snapshot recorded for this run)';
+  const head = ['destination', 'decision point', 'owner', 'latency budget'];
+  const lines = rows.map((r) => [r.destination, r.point ?? '-', r.owner ?? '(not declared)', r.latencyBudget ?? '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cols: string[]) => '  ' + cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [fmt(head), ...lines.map(fmt)].join('\n');
 }
 

@@ -18,7 +18,7 @@ const EXAMPLES: Record<string, string[]> = {
   'schedule delete': ['scoreflow schedule delete --pipeline pipelines/demo.yaml', 'scoreflow schedule delete --id demo.schedule --json'],
   'schedule backfill': ['scoreflow schedule backfill --pipeline pipelines/demo.yaml --from 2026-11-01T00:00:00Z --to 2026-11-03T00:00:00Z'],
   status: ['scoreflow status --run demo.run.2026-12-04T10-00-00-000Z', 'scoreflow status --run demo.run.2026-12-04T10-00-00-000Z --json | jq .funnel'],
-  trace: ['scoreflow trace --entity 1234567890_987654321', 'scoreflow trace --entity 1234567890_987654321 --json'],
+  trace: ['scoreflow trace --entity 1234567890_987654321', 'scoreflow trace --entity 1234567890_987654321 --json', 'printf %s "$CUSTOMER_ID" | scoreflow trace --customer - --json'],
   demo: ['scoreflow demo', 'scoreflow demo --json', 'scoreflow demo --visitors 50000 --seed 7'],
   'stats lift': ['scoreflow stats lift --control 10000,230 --treatment 90000,2430', 'scoreflow stats lift --control 5000,100 --treatment 5000,130 --confidence 0.9 --json'],
   'report lift': ['scoreflow report lift --pipeline demo', 'scoreflow report lift --pipeline demo --run demo.run.2026-12-04T10-00-00-000Z --html lift.html'],

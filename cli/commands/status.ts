@@ -1,4 +1,5 @@
-/** `scoreflow status --run ID` and `scoreflow trace --entity ID`: what happened, from the ledger. */
+/** `scoreflow status --run ID` and `scoreflow trace --entity ID | --customer ID`: what happened, from the ledger. */
+import { createHash } from 'node:crypto';
 import { getPool } from '../../activities/store/db.ts';
 import { destinationOwnership, type DestinationOwnership } from '../../contracts/pipeline-config.ts';
 import { connectClient } from '../../workers/client.ts';
@@ -100,4 +101,62 @@ export async function traceEntity(entityId: string): Promise<{ entityId: string;
   ).rows;
   const ledger = (await pool.query('SELECT run_id, destination, stage, detail, at FROM ledger_event WHERE entity_id = $1 ORDER BY at, run_id, destination', [entityId])).rows;
   return { entityId, records, ledger };
+}
+
+/** A short sha256 of an identifier (12 hex, as `scoreflow verify` names members): stable, comparable, not the id. */
+export function idHash(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 12);
+}
+
+const IDENTIFIER_KEYS = new Set(['entity_id', 'entityId', 'visitor_id', 'visitorId', 'customer_id', 'customerId', 'ecid', 'mcvisid', 'email', 'phone', 'identifiers', 'identifier', 'payload', 'record']);
+
+/** A ledger detail without identifier fields (they are dropped, never printed). */
+function scrubDetail(detail: unknown): unknown {
+  if (Array.isArray(detail)) return detail.map(scrubDetail);
+  if (typeof detail !== 'object' || detail === null) return detail;
+  return Object.fromEntries(Object.entries(detail as Record<string, unknown>).filter(([k]) => !IDENTIFIER_KEYS.has(k)).map(([k, v]) => [k, scrubDetail(v)]));
+}
+
+export interface CustomerTrace {
+  /** sha256 (12 hex) of the customer id: the id itself is never returned. */
+  customer: string;
+  entities: {
+    /** sha256 (12 hex) of the entity (visitor key). */
+    entity: string;
+    records: { run_id: string; pipeline: string; model_version: string; score: number; segment: string; eligible: boolean; holdout_arm: string; expires_at: string; published_at: string }[];
+    ledger: { run_id: string; destination: string; stage: string; detail: unknown; at: string }[];
+  }[];
+}
+
+/**
+ * One customer's history: the identity map of the canonical records (record.identity.customer_id →
+ * entity) gives the customer's entities (visitor keys), then each entity's records and ledger, with
+ * every identifier hashed.
+ */
+export async function traceCustomer(customerId: string): Promise<CustomerTrace> {
+  const pool = getPool();
+  const { rows: ents } = await pool.query<{ entity_id: string }>(
+    `SELECT entity_id FROM activation_record WHERE record->'identity'->>'customer_id' = $1 GROUP BY entity_id ORDER BY min(published_at), entity_id`,
+    [customerId],
+  );
+  const entities: CustomerTrace['entities'] = [];
+  for (const { entity_id } of ents) {
+    const t = await traceEntity(entity_id);
+    entities.push({
+      entity: idHash(entity_id),
+      records: t.records.map((r) => ({
+        run_id: String(r.run_id),
+        pipeline: String(r.pipeline),
+        model_version: String(r.model_version),
+        score: Number(r.score),
+        segment: String(r.segment),
+        eligible: Boolean(r.eligible),
+        holdout_arm: String(r.holdout_arm),
+        expires_at: new Date(r.expires_at as string).toISOString(),
+        published_at: new Date(r.published_at as string).toISOString(),
+      })),
+      ledger: t.ledger.map((l) => ({ run_id: String(l.run_id), destination: String(l.destination), stage: String(l.stage), detail: scrubDetail(l.detail), at: new Date(l.at as string).toISOString() })),
+    });
+  }
+  return { customer: idHash(customerId), entities };
 }

@@ -13,9 +13,9 @@
  *   scoreflow_last_success_timestamp_seconds{pipeline}              when a cycle of the pipeline last completed (alert on a stalled pipeline)
  *
  * `pipeline` is the pipeline whose run the activity belongs to: named by its input (a pipeline name
- * or the run's pipeline snapshot), by the result of the run's load-pipeline activity, or remembered
- * for its workflow from an earlier activity of the same run; "" outside a pipeline run (the
- * real-time cart path, standalone activities).
+ * or the run's pipeline snapshot), by the result of the run's load-pipeline activity, remembered
+ * for its workflow from an earlier activity of the same run, or read from a run's workflow id
+ * (`<pipeline>.run.<time>`); "" outside a pipeline run (the real-time cart path, standalone activities).
  *   plus prom-client's default metrics under their standard names (process_*, nodejs_*), so stock
  *   Node.js dashboards work, and the Temporal SDK's own metrics (temporal_*: workflow and activity
  *   task latency, schedule-to-start, pollers, sticky cache), which the SDK's Rust core serves on a
@@ -134,12 +134,22 @@ function pipelineOfResult(activity: string, result: unknown): string {
   return typeof cfg.name === 'string' ? safeLabel(cfg.name) : '';
 }
 
+/**
+ * The pipeline a workflow id names by Scoreflow's conventions (`<pipeline>.run.<time>`,
+ * `<pipeline>.rollback.<time>`, `<pipeline>.scheduled-<time>`, and their cycles and export
+ * children): for a worker that did not see the run's first activity. '' for any other id.
+ */
+export function pipelineOfWorkflowId(workflowId: string): string {
+  const m = /^([a-z][a-z0-9-]*)\.(?:run|rollback|scheduled)(?:[.-]|$)/.exec(workflowId);
+  return m ? safeLabel(m[1]) : '';
+}
+
 /** The activity's pipeline, remembering it for the workflow so later activities of the run that do not name it get it too. */
 function pipelineLabel(m: WorkerMetrics, o: { activity: string; input: unknown; result?: unknown; workflowId?: string }): string {
   if (NOT_IN_A_RUN.has(o.activity)) return '';
   const named = pipelineOfInput(o.input) || pipelineOfResult(o.activity, o.result);
   if (!o.workflowId) return named;
-  if (!named) return m.runPipelines.get(o.workflowId) ?? '';
+  if (!named) return m.runPipelines.get(o.workflowId) ?? pipelineOfWorkflowId(o.workflowId);
   if (m.runPipelines.get(o.workflowId) !== named) {
     m.runPipelines.delete(o.workflowId);
     m.runPipelines.set(o.workflowId, named);

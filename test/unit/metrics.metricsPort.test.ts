@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_METRICS_PORT, createWorkerMetrics, destinationOf, metricsPort, observeActivity, pipelineOfInput, safeLabel } from '../../workers/metrics.ts';
+import { DEFAULT_METRICS_PORT, createWorkerMetrics, destinationOf, metricsPort, observeActivity, pipelineOfInput, pipelineOfWorkflowId, safeLabel } from '../../workers/metrics.ts';
 
 describe('metricsPort', () => {
   it('defaults to 9464, takes 0 for any free port, "off" for none, and refuses anything else', () => {
@@ -47,6 +47,11 @@ describe('the pipeline label', () => {
     expect(pipelineOfInput({ pipeline: { name: 'shop', destinations: [] } })).toBe('shop');
     expect(pipelineOfInput({ pipelinePath: '/p.yaml' })).toBe('');
     expect(pipelineOfInput({ pipeline: 'someone@example.com' })).toBe('other');
+    expect(pipelineOfWorkflowId('demo.run.2026-03-10T12-00-00-000Z')).toBe('demo');
+    expect(pipelineOfWorkflowId('demo.run.1.rollback-1')).toBe('demo');
+    expect(pipelineOfWorkflowId('my-shop.rollback.2026-03-10T12-00-00-000Z')).toBe('my-shop');
+    expect(pipelineOfWorkflowId('cart-12345')).toBe('');
+    expect(pipelineOfWorkflowId('metrics-7f3a')).toBe('');
     const m = createWorkerMetrics({ defaultMetrics: false });
     observeActivity(m, { activity: 'snapshotPipelineActivity', input: { runId: 'r1', pipelinePath: '/p.yaml' }, seconds: 0.01, result: { config: { name: 'shop' }, sha256: 'x' }, workflowId: 'wf-1' });
     observeActivity(m, { activity: 'scoreActivity', input: { runId: 'r1', pipelinePath: '/p.yaml' }, seconds: 0.01, result: { scored: 7, eligible: 5 }, workflowId: 'wf-1' });
@@ -62,6 +67,13 @@ describe('the pipeline label', () => {
       ]),
     );
     expect(rows).toHaveLength(4);
+    // A worker that did not see the run's first activity reads the pipeline from the run's workflow id.
+    observeActivity(m, { activity: 'ingestFeedActivity', input: {}, seconds: 0.01, result: { records: 4 }, workflowId: 'shop.run.2026-03-01T10-00-00-000Z' });
+    observeActivity(m, { activity: 'ingestFeedActivity', input: {}, seconds: 0.01, result: { records: 2 }, workflowId: 'b2b.scheduled-2026-03-01T10:00:00Z.export.outbox' });
+    expect((await m.rows.get()).values.filter((v) => v.labels.stage === 'ingested').map((v) => [v.labels.pipeline, v.value])).toEqual([
+      ['shop', 4],
+      ['b2b', 2],
+    ]);
     expect(m.runPipelines.get('wf-1')).toBe('shop');
     expect(m.runPipelines.has('wf-unknown')).toBe(false);
   });

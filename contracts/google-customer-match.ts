@@ -81,9 +81,3 @@ export const GoogleErrorBody = z.object({
   }),
 });
 export type GoogleErrorBody = z.infer<typeof GoogleErrorBody>;
-
-/** Consent is granted on an add when both purposes are CONSENT_GRANTED, on the member or for the request. */
-export function googleConsentGranted(member: GoogleAudienceMember, requestConsent?: GoogleConsent): boolean {
-  const c = { ...requestConsent, ...member.consent };
-  return c.adUserData === 'CONSENT_GRANTED' && c.adPersonalization === 'CONSENT_GRANTED';
-}

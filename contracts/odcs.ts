@@ -7,6 +7,7 @@
 import YAML from 'yaml';
 import type { ConsumerRegistration } from './consumers.ts';
 import type { DataContract } from './contract.ts';
+import { destinationOwnership, durationMs, type DecisionOwnership } from './pipeline-config.ts';
 import { contractJsonSchema } from './json-schema.ts';
 import { flattenSchema, joinPath, pathTokens, type FieldShape } from './schema-fields.ts';
 
@@ -127,6 +128,29 @@ function propertyOf(name: string, node: Node, meanings: Record<string, string>):
   return p;
 }
 
+/** What of a pipeline the exported contract states: its freshness, cadence and who owns each destination's decision. */
+export interface OdcsPipeline {
+  name: string;
+  cadence: string;
+  freshness: { maxAgeHours: number };
+  destinations: readonly { name: string; kind: string; decision?: DecisionOwnership }[];
+}
+
+/** A pipeline duration ("15m", "6h", "7d") as the ISO 8601 duration the contract's cadence uses ("PT15M"). */
+export function isoDuration(d: string): string {
+  const ms = durationMs(d);
+  if (ms === 0) return 'PT0S';
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = rest / 1000;
+  const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec ? `${sec}S` : ''}`;
+  return `P${days ? `${days}D` : ''}${time ? `T${time}` : ''}`;
+}
+
 function qualityRules(contract: DataContract, table: string): OdcsQualityRule[] {
   const rules: OdcsQualityRule[] = [
     {
@@ -164,10 +188,15 @@ function qualityRules(contract: DataContract, table: string): OdcsQualityRule[] 
 }
 
 export function contractToOdcs(
-  contract: DataContract,
-  opts: { table?: string; consumers?: readonly ConsumerRegistration[]; tenant?: string } = {},
+  base: DataContract,
+  opts: { table?: string; consumers?: readonly ConsumerRegistration[]; tenant?: string; pipeline?: OdcsPipeline } = {},
 ): OdcsDocument {
-  const table = opts.table ?? contract.name;
+  const table = opts.table ?? base.name;
+  const p = opts.pipeline;
+  // With a pipeline, the promise is that pipeline's: records expire after its freshness.maxAgeHours, produced at its cadence.
+  const contract: DataContract = p ? { ...base, freshness: { maxAgeHours: p.freshness.maxAgeHours, cadence: isoDuration(p.cadence) } } : base;
+  const decisions = destinationOwnership(p);
+  const owners = [...new Set(decisions.map((d) => d.owner).filter((o): o is string => o !== null))].sort();
   const fields = flattenSchema(contractJsonSchema(contract));
   const root = tree(fields);
   const properties = [...root.children.entries()].filter(([k]) => k !== '[]').map(([k, n]) => propertyOf(k, n, contract.semantics.fields));
@@ -194,13 +223,19 @@ export function contractToOdcs(
       { property: 'freshness', value: contract.freshness.maxAgeHours, unit: 'hours', element: `${table}.metadata.scored_at` },
       { property: 'frequency', value: contract.freshness.cadence, element: `${table}.metadata.scored_at` },
     ],
-    team: [{ username: contract.owner, role: 'owner', dateIn: created }],
-    tags: ['scoreflow', contract.domain],
+    team: [{ username: contract.owner, role: 'owner', dateIn: created }, ...owners.map((o) => ({ username: o, role: 'decision-owner', dateIn: created }))],
+    tags: ['scoreflow', contract.domain, ...(p ? [`pipeline:${p.name}`] : [])],
     customProperties: [
       { property: 'scoreflowSemantics', value: contract.semantics },
       { property: 'deprecations', value: contract.deprecations },
       { property: 'changelog', value: contract.changelog },
       { property: 'consumers', value: consumers.map((c) => ({ consumer: c.consumer, versionRange: c.versionRange, fieldsRead: c.fieldsRead })) },
+      ...(p
+        ? [
+            { property: 'pipeline', value: { name: p.name, cadence: p.cadence, freshnessMaxAgeHours: p.freshness.maxAgeHours } },
+            { property: 'decisions', value: decisions },
+          ]
+        : []),
     ],
     contractCreatedTs: `${created}T00:00:00Z`,
   };

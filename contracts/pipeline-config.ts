@@ -24,6 +24,43 @@ export const DestinationFilter = z
   })
   .strict();
 
+/**
+ * Who answers for a destination: the decision it serves, the team that owns that decision, and how
+ * long a decision may take end to end. Shown in the run report and `scoreflow status`, exported in
+ * the ODCS data contract (`scoreflow contracts export --format odcs --pipeline FILE`).
+ */
+export const DecisionOwnership = z
+  .object({
+    point: z
+      .string()
+      .regex(/^[a-z][a-z0-9._-]*$/, 'a decision point id: lower-case letters, digits, ".", "_" and "-", e.g. "onsite.hero-banner"')
+      .describe('The decision this destination feeds, e.g. "onsite.hero-banner" or "paid.retargeting".'),
+    owner: z.string().trim().min(1, 'name the team or person accountable for this decision, e.g. "growth-team"').describe('Team or person accountable for the decision (who operators call).'),
+    latencyBudget: Duration.describe('How long the decision may take end to end at this destination, e.g. "200ms" online or "6h" for a batch audience.'),
+  })
+  .strict();
+export type DecisionOwnership = z.infer<typeof DecisionOwnership>;
+
+/** One row per destination: its decision point, owner and latency budget (null where the pipeline does not say). */
+export interface DestinationOwnership {
+  destination: string;
+  kind: string;
+  point: string | null;
+  owner: string | null;
+  latencyBudget: string | null;
+}
+
+/** The ownership rows of a pipeline config (a parsed one, or a run's stored snapshot). */
+export function destinationOwnership(config: { destinations?: readonly { name: string; kind: string; decision?: Partial<DecisionOwnership> }[] } | null | undefined): DestinationOwnership[] {
+  return (config?.destinations ?? []).map((d) => ({
+    destination: d.name,
+    kind: d.kind,
+    point: d.decision?.point ?? null,
+    owner: d.decision?.owner ?? null,
+    latencyBudget: d.decision?.latencyBudget ?? null,
+  }));
+}
+
 export const FileDestination = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
   kind: z.literal('file'),
@@ -32,6 +69,7 @@ export const FileDestination = z.object({
   formats: z.array(z.enum(['csv', 'jsonl'])).min(1).default(['csv', 'jsonl']),
   filter: DestinationFilter.default({ requireEligible: true }),
   holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
+  decision: DecisionOwnership.optional().describe('Decision point, owner and latency budget of this destination.'),
 }).strict();
 
 /** The destination kinds a pipeline can name besides `file`. */
@@ -51,6 +89,7 @@ export const OtherDestination = z
     mappingVersion: z.string().default('1'),
     filter: DestinationFilter.default({ requireEligible: true }),
     holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
+    decision: DecisionOwnership.optional().describe('Decision point, owner and latency budget of this destination.'),
     /**
      * Round-trip verification after each export (`scoreflow verify` runs the same check by hand):
      * read back a sample of what landed and compare it with what was delivered.

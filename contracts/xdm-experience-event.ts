@@ -22,17 +22,6 @@ export const XdmEventType = z.enum(XDM_EVENT_TYPES, {
 });
 export type XdmEventType = z.infer<typeof XdmEventType>;
 
-/** Adobe data feed event id of each commerce event type (docs/formats/xdm-experience-event.md). */
-export const FEED_EVENT_ID: Partial<Record<XdmEventType, number>> = {
-  'commerce.purchases': 1,
-  'commerce.productViews': 2,
-  'commerce.productListOpens': 10,
-  'commerce.checkouts': 11,
-  'commerce.productListAdds': 12,
-  'commerce.productListRemovals': 13,
-  'commerce.productListViews': 14,
-};
-
 const Ecid = z.string().regex(/^\d{38}$/, 'an ECID is 38 digits (two 19-digit halves)');
 const Metric = z.looseObject({ value: z.number().finite().nonnegative() });
 

@@ -4,13 +4,18 @@
  * small result the interceptor derives rows per stage, gate outcomes and destination delivery
  * latency. Served as text on GET /metrics, with GET /healthz for the worker's state.
  *
- *   scoreflow_rows_total{stage}                            rows through each stage (ingested, loaded, scored, exported, ...)
- *   scoreflow_destination_rows_total{destination,outcome}  a destination's delivered, added, updated, removed, rejected rows
- *   scoreflow_gate_outcomes_total{gate,status}             one per gate result; gate="overall" for a gate activity's verdict
- *   scoreflow_delivery_latency_seconds{destination}        time of one export (or real-time delivery) to a destination
- *   scoreflow_activity_errors_total{activity,destination}  failed activity attempts; destination="" when none applies
- *   scoreflow_activity_duration_seconds{activity}          every activity attempt, successful or not
- *   scoreflow_last_success_timestamp_seconds{pipeline}     when a cycle of the pipeline last completed (alert on a stalled pipeline)
+ *   scoreflow_rows_total{pipeline,stage}                            rows through each stage (ingested, loaded, scored, exported, ...)
+ *   scoreflow_destination_rows_total{pipeline,destination,outcome}  a destination's delivered, added, updated, removed, rejected rows
+ *   scoreflow_gate_outcomes_total{pipeline,gate,status}             one per gate result; gate="overall" for a gate activity's verdict
+ *   scoreflow_delivery_latency_seconds{pipeline,destination}        time of one export (or real-time delivery) to a destination
+ *   scoreflow_activity_errors_total{pipeline,activity,destination}  failed activity attempts; destination="" when none applies
+ *   scoreflow_activity_duration_seconds{pipeline,activity}          every activity attempt, successful or not
+ *   scoreflow_last_success_timestamp_seconds{pipeline}              when a cycle of the pipeline last completed (alert on a stalled pipeline)
+ *
+ * `pipeline` is the pipeline whose run the activity belongs to: named by its input (a pipeline name
+ * or the run's pipeline snapshot), by the result of the run's load-pipeline activity, remembered
+ * for its workflow from an earlier activity of the same run, or read from a run's workflow id
+ * (`<pipeline>.run.<time>`); "" outside a pipeline run (the real-time cart path, standalone activities).
  *   plus prom-client's default metrics under their standard names (process_*, nodejs_*), so stock
  *   Node.js dashboards work, and the Temporal SDK's own metrics (temporal_*: workflow and activity
  *   task latency, schedule-to-start, pollers, sticky cache), which the SDK's Rust core serves on a
@@ -34,14 +39,19 @@ export const DEFAULT_METRICS_PORT = 9464;
 
 export interface WorkerMetrics {
   registry: Registry;
-  rows: Counter<'stage'>;
-  destinationRows: Counter<'destination' | 'outcome'>;
-  gateOutcomes: Counter<'gate' | 'status'>;
-  deliveryLatency: Histogram<'destination'>;
-  activityErrors: Counter<'activity' | 'destination'>;
-  activityDuration: Histogram<'activity'>;
+  rows: Counter<'pipeline' | 'stage'>;
+  destinationRows: Counter<'pipeline' | 'destination' | 'outcome'>;
+  gateOutcomes: Counter<'pipeline' | 'gate' | 'status'>;
+  deliveryLatency: Histogram<'pipeline' | 'destination'>;
+  activityErrors: Counter<'pipeline' | 'activity' | 'destination'>;
+  activityDuration: Histogram<'pipeline' | 'activity'>;
   lastSuccess: Gauge<'pipeline'>;
+  /** Workflow id → pipeline, learned from the run's activities (bounded: oldest forgotten first). */
+  runPipelines: Map<string, string>;
 }
+
+/** Workflows whose pipeline the metrics remember at most. */
+const MAX_REMEMBERED_RUNS = 5_000;
 
 export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): WorkerMetrics {
   const registry = new Registry();
@@ -49,26 +59,26 @@ export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): Wo
   const registers = [registry];
   return {
     registry,
-    rows: new Counter({ name: 'scoreflow_rows_total', help: 'Rows through each pipeline stage', labelNames: ['stage'] as const, registers }),
+    rows: new Counter({ name: 'scoreflow_rows_total', help: 'Rows through each pipeline stage', labelNames: ['pipeline', 'stage'] as const, registers }),
     destinationRows: new Counter({
       name: 'scoreflow_destination_rows_total',
       help: 'Rows per destination and outcome (delivered, added, updated, removed, rejected)',
-      labelNames: ['destination', 'outcome'] as const,
+      labelNames: ['pipeline', 'destination', 'outcome'] as const,
       registers,
     }),
-    gateOutcomes: new Counter({ name: 'scoreflow_gate_outcomes_total', help: 'Gate results by gate and status', labelNames: ['gate', 'status'] as const, registers }),
+    gateOutcomes: new Counter({ name: 'scoreflow_gate_outcomes_total', help: 'Gate results by gate and status', labelNames: ['pipeline', 'gate', 'status'] as const, registers }),
     deliveryLatency: new Histogram({
       name: 'scoreflow_delivery_latency_seconds',
       help: 'Time of one delivery to a destination (an export activity attempt)',
-      labelNames: ['destination'] as const,
+      labelNames: ['pipeline', 'destination'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers,
     }),
-    activityErrors: new Counter({ name: 'scoreflow_activity_errors_total', help: 'Failed activity attempts', labelNames: ['activity', 'destination'] as const, registers }),
+    activityErrors: new Counter({ name: 'scoreflow_activity_errors_total', help: 'Failed activity attempts', labelNames: ['pipeline', 'activity', 'destination'] as const, registers }),
     activityDuration: new Histogram({
       name: 'scoreflow_activity_duration_seconds',
       help: 'Duration of activity attempts',
-      labelNames: ['activity'] as const,
+      labelNames: ['pipeline', 'activity'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers,
     }),
@@ -78,6 +88,7 @@ export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): Wo
       labelNames: ['pipeline'] as const,
       registers,
     }),
+    runPipelines: new Map(),
   };
 }
 
@@ -103,68 +114,112 @@ export function destinationOf(activity: string, input: unknown): string {
   return '';
 }
 
-function addRows(m: WorkerMetrics, stage: string, n: unknown): void {
-  const v = count(n);
-  if (v > 0) m.rows.inc({ stage }, v);
+/** Activities that never belong to a pipeline run (the real-time cart path has its own workflow). */
+const NOT_IN_A_RUN = new Set(['cartAbandonmentActivity']);
+/** Activities whose result is the run's pipeline config (its `name`). */
+const LOADS_PIPELINE = new Set(['loadPipelineActivity', 'snapshotPipelineActivity']);
+
+/** The pipeline an activity's input names: `pipeline: "name"` or the run's snapshot `pipeline: { name }`; '' when it names none. */
+export function pipelineOfInput(input: unknown): string {
+  if (!isObj(input)) return '';
+  const p = input.pipeline;
+  if (typeof p === 'string') return safeLabel(p);
+  if (isObj(p) && typeof p.name === 'string') return safeLabel(p.name);
+  return '';
 }
 
-function gateResults(m: WorkerMetrics, results: unknown): void {
+function pipelineOfResult(activity: string, result: unknown): string {
+  if (!LOADS_PIPELINE.has(activity) || !isObj(result)) return '';
+  const cfg = isObj(result.config) ? result.config : result;
+  return typeof cfg.name === 'string' ? safeLabel(cfg.name) : '';
+}
+
+/**
+ * The pipeline a workflow id names by Scoreflow's conventions (`<pipeline>.run.<time>`,
+ * `<pipeline>.rollback.<time>`, `<pipeline>.scheduled-<time>`, and their cycles and export
+ * children): for a worker that did not see the run's first activity. '' for any other id.
+ */
+export function pipelineOfWorkflowId(workflowId: string): string {
+  const m = /^([a-z][a-z0-9-]*)\.(?:run|rollback|scheduled)(?:[.-]|$)/.exec(workflowId);
+  return m ? safeLabel(m[1]) : '';
+}
+
+/** The activity's pipeline, remembering it for the workflow so later activities of the run that do not name it get it too. */
+function pipelineLabel(m: WorkerMetrics, o: { activity: string; input: unknown; result?: unknown; workflowId?: string }): string {
+  if (NOT_IN_A_RUN.has(o.activity)) return '';
+  const named = pipelineOfInput(o.input) || pipelineOfResult(o.activity, o.result);
+  if (!o.workflowId) return named;
+  if (!named) return m.runPipelines.get(o.workflowId) ?? pipelineOfWorkflowId(o.workflowId);
+  if (m.runPipelines.get(o.workflowId) !== named) {
+    m.runPipelines.delete(o.workflowId);
+    m.runPipelines.set(o.workflowId, named);
+    if (m.runPipelines.size > MAX_REMEMBERED_RUNS) m.runPipelines.delete(m.runPipelines.keys().next().value!);
+  }
+  return named;
+}
+
+function addRows(m: WorkerMetrics, pipeline: string, stage: string, n: unknown): void {
+  const v = count(n);
+  if (v > 0) m.rows.inc({ pipeline, stage }, v);
+}
+
+function gateResults(m: WorkerMetrics, pipeline: string, results: unknown): void {
   if (!Array.isArray(results)) return;
   for (const r of results) {
-    if (isObj(r) && typeof r.status === 'string') m.gateOutcomes.inc({ gate: safeLabel(r.gate), status: safeLabel(r.status) });
+    if (isObj(r) && typeof r.status === 'string') m.gateOutcomes.inc({ pipeline, gate: safeLabel(r.gate), status: safeLabel(r.status) });
   }
 }
 
-type Derive = (m: WorkerMetrics, input: Obj, result: Obj) => void;
+type Derive = (m: WorkerMetrics, input: Obj, result: Obj, pipeline: string) => void;
 
 /** What each activity's result says about rows and gates. Activities not listed are only timed. */
 const DERIVE: Record<string, Derive> = {
-  ingestFeedActivity: (m, _i, r) => {
-    addRows(m, 'ingested', r.records);
-    addRows(m, 'loaded', r.loaded);
-    addRows(m, 'excluded', r.excluded);
-    addRows(m, 'quarantined', r.quarantined);
+  ingestFeedActivity: (m, _i, r, p) => {
+    addRows(m, p, 'ingested', r.records);
+    addRows(m, p, 'loaded', r.loaded);
+    addRows(m, p, 'excluded', r.excluded);
+    addRows(m, p, 'quarantined', r.quarantined);
   },
-  loadIdentitySourcesActivity: (m, _i, r) => {
-    addRows(m, 'crm_customers', r.crmCustomers);
-    addRows(m, 'cmp_consents', r.cmpConsents);
+  loadIdentitySourcesActivity: (m, _i, r, p) => {
+    addRows(m, p, 'crm_customers', r.crmCustomers);
+    addRows(m, p, 'cmp_consents', r.cmpConsents);
   },
-  extractFeaturesActivity: (m, _i, r) => addRows(m, 'featured', r.entities),
-  scoreActivity: (m, _i, r) => {
-    addRows(m, 'scored', r.scored);
-    addRows(m, 'eligible', r.eligible);
+  extractFeaturesActivity: (m, _i, r, p) => addRows(m, p, 'featured', r.entities),
+  scoreActivity: (m, _i, r, p) => {
+    addRows(m, p, 'scored', r.scored);
+    addRows(m, p, 'eligible', r.eligible);
   },
-  gateCycleActivity: (m, _i, r) => {
-    gateResults(m, r.results);
-    if (typeof r.status === 'string') m.gateOutcomes.inc({ gate: 'overall', status: safeLabel(r.status) });
+  gateCycleActivity: (m, _i, r, p) => {
+    gateResults(m, p, r.results);
+    if (typeof r.status === 'string') m.gateOutcomes.inc({ pipeline: p, gate: 'overall', status: safeLabel(r.status) });
   },
-  activationDriftActivity: (m, _i, r) => gateResults(m, r.results),
-  publishCanonicalActivity: (m, _i, r) => {
-    addRows(m, 'published', r.published);
-    addRows(m, 'contract_quarantined', r.quarantined);
-    addRows(m, 'holdout_control', r.control);
+  activationDriftActivity: (m, _i, r, p) => gateResults(m, p, r.results),
+  publishCanonicalActivity: (m, _i, r, p) => {
+    addRows(m, p, 'published', r.published);
+    addRows(m, p, 'contract_quarantined', r.quarantined);
+    addRows(m, p, 'holdout_control', r.control);
   },
-  publishOnlineActivity: (m, _i, r) => {
-    addRows(m, 'published_online', r.written);
-    addRows(m, 'online_quarantined', r.quarantined);
+  publishOnlineActivity: (m, _i, r, p) => {
+    addRows(m, p, 'published_online', r.written);
+    addRows(m, p, 'online_quarantined', r.quarantined);
   },
-  exportDestinationActivity: (m, i, r) => {
+  exportDestinationActivity: (m, i, r, p) => {
     const destination = safeLabel(r.destination ?? i.destination);
-    addRows(m, 'exported', r.rows);
-    addRows(m, 'rejected', r.rejected);
+    addRows(m, p, 'exported', r.rows);
+    addRows(m, p, 'rejected', r.rejected);
     for (const [outcome, n] of [['delivered', r.rows], ['added', r.adds], ['updated', r.updates], ['removed', r.removes], ['rejected', r.rejected]] as const) {
       const v = count(n);
-      if (v > 0) m.destinationRows.inc({ destination, outcome }, v);
+      if (v > 0) m.destinationRows.inc({ pipeline: p, destination, outcome }, v);
     }
   },
-  cartAbandonmentActivity: (m, i, r) => {
+  cartAbandonmentActivity: (m, i, r, p) => {
     const destination = isObj(i.activation) ? safeLabel(i.activation.destination) : 'other';
     if (typeof r.outcome === 'string') {
-      m.rows.inc({ stage: `realtime_${safeLabel(r.outcome)}` });
-      m.destinationRows.inc({ destination, outcome: safeLabel(r.outcome) });
+      m.rows.inc({ pipeline: p, stage: `realtime_${safeLabel(r.outcome)}` });
+      m.destinationRows.inc({ pipeline: p, destination, outcome: safeLabel(r.outcome) });
     }
   },
-  computeOutcomesActivity: (m, _i, r) => addRows(m, 'outcomes_measured', r.entities),
+  computeOutcomesActivity: (m, _i, r, p) => addRows(m, p, 'outcomes_measured', r.entities),
 };
 
 /** Activities whose input alone says something (their result is void). */
@@ -179,18 +234,19 @@ const DERIVE_INPUT: Record<string, (m: WorkerMetrics, input: Obj) => void> = {
 const DELIVERIES = new Set(['exportDestinationActivity', 'cartAbandonmentActivity']);
 
 /** Records one finished activity attempt. Never throws: a metric must not fail an activity. */
-export function observeActivity(m: WorkerMetrics, o: { activity: string; input: unknown; seconds: number; error?: unknown; result?: unknown }): void {
+export function observeActivity(m: WorkerMetrics, o: { activity: string; input: unknown; seconds: number; error?: unknown; result?: unknown; workflowId?: string }): void {
   try {
     const activity = safeLabel(o.activity);
     const destination = destinationOf(o.activity, o.input);
-    m.activityDuration.observe({ activity }, o.seconds);
+    const pipeline = pipelineLabel(m, o);
+    m.activityDuration.observe({ pipeline, activity }, o.seconds);
     if (o.error !== undefined) {
-      m.activityErrors.inc({ activity, destination });
+      m.activityErrors.inc({ pipeline, activity, destination });
       return;
     }
-    if (DELIVERIES.has(o.activity) && destination) m.deliveryLatency.observe({ destination }, o.seconds);
+    if (DELIVERIES.has(o.activity) && destination) m.deliveryLatency.observe({ pipeline, destination }, o.seconds);
     const derive = DERIVE[o.activity];
-    if (derive && isObj(o.result)) derive(m, isObj(o.input) ? o.input : {}, o.result);
+    if (derive && isObj(o.result)) derive(m, isObj(o.input) ? o.input : {}, o.result, pipeline);
     const fromInput = DERIVE_INPUT[o.activity];
     if (fromInput && isObj(o.input)) fromInput(m, o.input);
   } catch (err) {
@@ -204,6 +260,7 @@ export function activityMetricsInterceptor(m: WorkerMetrics): ActivityIntercepto
     inbound: {
       async execute(input, next) {
         const activity = ctx.info.activityType;
+        const workflowId = ctx.info.workflowExecution?.workflowId;
         const arg = input.args[0];
         const started = process.hrtime.bigint();
         const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -211,10 +268,10 @@ export function activityMetricsInterceptor(m: WorkerMetrics): ActivityIntercepto
         try {
           result = await next(input);
         } catch (error) {
-          observeActivity(m, { activity, input: arg, seconds: seconds(), error: error ?? 'error' });
+          observeActivity(m, { activity, input: arg, seconds: seconds(), error: error ?? 'error', workflowId });
           throw error;
         }
-        observeActivity(m, { activity, input: arg, seconds: seconds(), result });
+        observeActivity(m, { activity, input: arg, seconds: seconds(), result, workflowId });
         return result;
       },
     },

@@ -8,7 +8,7 @@ import { activationRecordContract } from '../../contracts/canonical-record.ts';
 import { CONSUMERS } from '../../contracts/consumers.ts';
 import type { DataContract } from '../../contracts/contract.ts';
 import { contractJsonSchema, serializeJsonSchema } from '../../contracts/json-schema.ts';
-import { contractToOdcs, odcsYaml } from '../../contracts/odcs.ts';
+import { contractToOdcs, odcsYaml, type OdcsPipeline } from '../../contracts/odcs.ts';
 import { ALL_CONTRACTS } from '../../contracts/registry.ts';
 
 export type ContractExportFormat = 'jsonschema' | 'odcs';
@@ -29,6 +29,8 @@ export async function exportContracts(
   format: ContractExportFormat,
   outDir = 'contracts-export',
   contracts: readonly DataContract[] = ALL_CONTRACTS,
+  /** ODCS only: state this pipeline's freshness, cadence and decision owners instead of the contract's defaults. */
+  pipeline?: OdcsPipeline,
 ): Promise<ContractExportResult> {
   const dir = resolve(outDir);
   const files: string[] = [];
@@ -40,8 +42,8 @@ export async function exportContracts(
     }
   } else if (format === 'odcs') {
     const record = contracts.find((c) => c.name === activationRecordContract.name) ?? activationRecordContract;
-    const file = join(dir, `${record.name}.odcs.yaml`);
-    await writeAtomic(file, odcsYaml(contractToOdcs(record, { table: 'activation_record', consumers: CONSUMERS })));
+    const file = join(dir, pipeline ? `${record.name}.${pipeline.name}.odcs.yaml` : `${record.name}.odcs.yaml`);
+    await writeAtomic(file, odcsYaml(contractToOdcs(record, { table: 'activation_record', consumers: CONSUMERS, pipeline })));
     files.push(file);
   } else {
     throw new Error(`unknown export format "${String(format)}": use jsonschema or odcs`);

@@ -14,7 +14,6 @@ import { csvField } from '../run/csv-line.ts';
 
 export const RECS_STANDARD_FIELDS = ['id', 'name', 'categoryId', 'message', 'thumbnailUrl', 'value', 'pageUrl', 'inventory', 'margin'] as const;
 export const RECS_MAX_CUSTOM_ATTRIBUTES = 100;
-export const RECS_ENTITY_LIFETIME_DAYS = 61;
 
 export const RECS_PREAMBLE = [
   '## RECSRecommendations Upload File',

@@ -13,7 +13,3 @@ export class InvalidFeedError extends Error {
     this.fileName = fileName;
   }
 }
-
-export function isInvalidFeedError(err: unknown): err is InvalidFeedError {
-  return err instanceof InvalidFeedError;
-}

@@ -27,6 +27,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import CircuitBreaker from 'opossum';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { ApiError, DecisionAnswer, DecisionParams, ENTITY_ID_HELP, ENTITY_ID_PATTERN, IngestSummary, decisionQuery, routeSchema } from '../../contracts/decision-api.ts';
 import { ONLINE_DECISION_CONTRACT_VERSION } from '../../contracts/online-decision.ts';
 import { parseEventBatch, XDM_EVENT_TYPES } from '../../contracts/xdm-experience-event.ts';
 import type { ApiKeyChecker, ApiScope } from './api-keys.ts';
@@ -79,58 +80,13 @@ export interface DecisionApiOptions {
 /** The OpenAPI security scheme every /v1/* route names when keys are configured. */
 export const BEARER_SCHEME = 'bearerAuth';
 
-export interface DecisionAnswer {
-  entity_id: string;
-  destination: string;
-  source: 'model' | 'fallback';
-  segment: string;
-  flags: { activate: boolean; eligible: boolean; consented: boolean; control: boolean };
-  suppressed_by: string | null;
-  decision_token: string;
-  score: number | null;
-  model_version: string | null;
-  decision_policy: 'model' | 'rules';
-  expires_at: string | null;
-  contract_version: string;
-  source_cycle: string | null;
-  origin: 'cycle' | 'realtime' | null;
-  fallback_reason: FallbackReason | null;
-  fallback_policy: string | null;
-}
+export type { DecisionAnswer };
 
-const ENTITY_ID_HELP = 'entityId must be the Adobe visitor key "<visid_high>_<visid_low>": two unsigned decimal numbers (1–20 digits) joined by "_", e.g. 2932849432_8237462';
-
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } },
-} as const;
-
-const decisionSchema = {
-  type: 'object',
-  required: ['entity_id', 'destination', 'source', 'segment', 'flags', 'decision_token', 'contract_version'],
-  properties: {
-    entity_id: { type: 'string' },
-    destination: { type: 'string' },
-    source: { type: 'string', enum: ['model', 'fallback'], description: 'model: the published (or real-time re-scored) decision; fallback: the rules policy.' },
-    segment: { type: 'string' },
-    flags: {
-      type: 'object',
-      properties: { activate: { type: 'boolean' }, eligible: { type: 'boolean' }, consented: { type: 'boolean' }, control: { type: 'boolean' } },
-      required: ['activate', 'eligible', 'consented', 'control'],
-    },
-    suppressed_by: { type: ['string', 'null'] },
-    decision_token: { type: 'string' },
-    score: { type: ['number', 'null'] },
-    model_version: { type: ['string', 'null'] },
-    decision_policy: { type: 'string', enum: ['model', 'rules'] },
-    expires_at: { type: ['string', 'null'] },
-    contract_version: { type: 'string' },
-    source_cycle: { type: ['string', 'null'] },
-    origin: { type: ['string', 'null'], enum: ['cycle', 'realtime', null] },
-    fallback_reason: { type: ['string', 'null'], enum: ['missing', 'expired', 'unreadable', 'store_unavailable', 'no_destination_decision', null] },
-    fallback_policy: { type: ['string', 'null'] },
-  },
-} as const;
+// Route schemas, derived from the zod contract (contracts/decision-api.ts): one source for the
+// types, the validation and the OpenAPI document.
+const errorSchema = routeSchema(ApiError);
+const decisionSchema = routeSchema(DecisionAnswer);
+const ingestSummarySchema = routeSchema(IngestSummary);
 
 export class StoreDeadlineError extends Error {
   override name = 'StoreDeadline';
@@ -188,7 +144,7 @@ export function parseJsonBody(text: string): unknown {
 }
 
 /** The EntityId contract's pattern (contracts/record/identity.ts). */
-const ENTITY_PATTERN = /^\d{1,20}_\d{1,20}$/;
+const ENTITY_PATTERN = ENTITY_ID_PATTERN;
 
 export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
   const redis = opts.redis;
@@ -415,8 +371,8 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
           description:
             'Answers from the online store when it holds an unexpired, valid decision (source "model"); otherwise from the rules fallback policy ' +
             '(source "fallback", with fallback_reason). A fallback decision never activates. Dependency failures never give a 5xx.',
-          params: { type: 'object', properties: { entityId: { type: 'string', pattern: ENTITY_PATTERN.source, description: ENTITY_ID_HELP } }, required: ['entityId'] },
-          querystring: { type: 'object', properties: { destination: { type: 'string', enum: [...destinations], description: `Default ${defaultDestination}.` } } },
+          params: routeSchema(DecisionParams),
+          querystring: routeSchema(decisionQuery([...destinations] as [string, ...string[]], defaultDestination)),
           response: { 200: decisionSchema, 400: errorSchema, ...decisionsAccess.responses },
         },
       },
@@ -485,22 +441,7 @@ export function buildDecisionApi(opts: DecisionApiOptions): FastifyInstance {
               'The body must be Content-Type: application/json (415 otherwise).',
             body: {},
             response: {
-              200: {
-                type: 'object',
-                properties: {
-                  received: { type: 'integer' },
-                  applied: { type: 'integer' },
-                  duplicates: { type: 'integer' },
-                  unmapped: { type: 'integer' },
-                  stale: { type: 'integer' },
-                  changed: { type: 'integer' },
-                  delivered: { type: 'integer' },
-                  results: {
-                    type: 'array',
-                    items: { type: 'object', properties: { _id: { type: 'string' }, outcome: { type: 'string' }, destinations: { type: 'object', additionalProperties: { type: 'string' } } } },
-                  },
-                },
-              },
+              200: ingestSummarySchema,
               400: errorSchema,
               413: errorSchema,
               415: errorSchema,

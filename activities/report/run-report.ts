@@ -4,6 +4,7 @@
  * funnel per destination, and every gate result.
  */
 import type { GateResult, GateStatus } from '../../contracts/gate-report.ts';
+import type { DestinationOwnership } from '../../contracts/pipeline-config.ts';
 import type { VerificationResult } from '../destinations/verify-destination.ts';
 import type { PsiResult } from '../gates/psi.ts';
 import { STATUS_COLOURS, compareBarsSvg, escapeXml, funnelSvg, thresholdBarsSvg } from './svg-charts.ts';
@@ -40,6 +41,8 @@ export interface RunReportData {
   verification?: VerificationResult[];
   /** Who each destination got, per segment: delivered, and held out as control (suppressed). Absent in reports stored before it existed. */
   audiences?: { segment: string; published: number; destinations: Record<string, { delivered: number; heldOut: number }> }[];
+  /** Each destination's decision point, owner and latency budget, from the run's pipeline snapshot. */
+  ownership?: DestinationOwnership[];
 }
 
 const CSS = `
@@ -150,6 +153,15 @@ function funnelSection(d: RunReportData): string {
   return `<section id="funnel"><h2>Funnel per destination</h2><div class="funnels">${figures.join('')}</div>${exports}</section>`;
 }
 
+/** Who owns each destination's decision (pipeline `destinations[].decision`). */
+function ownershipSection(d: RunReportData): string {
+  const rows = d.ownership ?? [];
+  if (rows.length === 0) return '';
+  const cell = (v: string | null) => (v === null ? '<td class="muted">not declared</td>' : `<td>${escapeXml(v)}</td>`);
+  const body = rows.map((r) => `<tr><td>${escapeXml(r.destination)}</td><td>${escapeXml(r.kind)}</td>${cell(r.point)}${cell(r.owner)}${cell(r.latencyBudget)}</tr>`).join('');
+  return `<section id="ownership"><h2>Decision ownership</h2><table id="ownership-table"><thead><tr><th>Destination</th><th>Kind</th><th>Decision point</th><th>Owner</th><th>Latency budget</th></tr></thead><tbody>${body}</tbody></table></section>`;
+}
+
 function gateSection(d: RunReportData): string {
   if (d.gate.results.length === 0) return '<section id="gates"><h2>Gate results</h2><p class="empty">The gates did not run for this run.</p></section>';
   const rows = [...d.gate.results]
@@ -215,6 +227,7 @@ export function renderRunReport(d: RunReportData): string {
 ${scoreSection(d)}
 ${psiSection(d)}
 ${audienceSection(d)}
+${ownershipSection(d)}
 ${funnelSection(d)}
 ${verificationSection(d)}
 ${gateSection(d)}

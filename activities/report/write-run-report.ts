@@ -6,6 +6,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GateStatus, worstStatus, type GateResult } from '../../contracts/gate-report.ts';
+import { destinationOwnership } from '../../contracts/pipeline-config.ts';
 import { getPool } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { scoreTable } from '../gates/read-gate-inputs.ts';
@@ -87,8 +88,8 @@ async function audiences(runId: string): Promise<NonNullable<RunReportData['audi
 export async function loadRunReportData(runId: string): Promise<RunReportData> {
   const pool = getPool();
   const run = (
-    await pool.query<{ pipeline: string; status: string; snapshot_id: string | null; model_name: string | null; model_version: string | null; decision_policy: string | null }>(
-      'SELECT pipeline, status, snapshot_id, model_name, model_version, decision_policy FROM activation_run WHERE run_id = $1',
+    await pool.query<{ pipeline: string; status: string; snapshot_id: string | null; model_name: string | null; model_version: string | null; decision_policy: string | null; pipeline_config: Parameters<typeof destinationOwnership>[0] }>(
+      'SELECT pipeline, status, snapshot_id, model_name, model_version, decision_policy, pipeline_config FROM activation_run WHERE run_id = $1',
       [runId],
     )
   ).rows[0];
@@ -142,6 +143,7 @@ export async function loadRunReportData(runId: string): Promise<RunReportData> {
       )
     ).rows,
     verification: await loadVerifications(runId),
+    ownership: destinationOwnership(run?.pipeline_config),
   };
 }
 

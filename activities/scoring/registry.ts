@@ -255,16 +255,6 @@ export async function get(name: string, version: string): Promise<ModelVersionRe
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
-/** The stored bytes and sidecar of an artifact. */
-export async function getArtifact(sha256: string): Promise<{ bytes: Uint8Array; format: ArtifactFormat; sidecar: unknown } | undefined> {
-  const { rows } = await getPool().query<{ bytes: Buffer; format: ArtifactFormat; metadata: unknown }>(
-    'SELECT a.bytes, a.format, s.metadata FROM model_artifact a LEFT JOIN model_artifact_sidecar s ON s.sha256 = a.sha256 WHERE a.sha256 = $1',
-    [sha256],
-  );
-  const r = rows[0];
-  return r ? { bytes: new Uint8Array(r.bytes), format: r.format, sidecar: r.metadata ?? undefined } : undefined;
-}
-
 /**
  * Makes a version its model's champion; the previous champion becomes `candidate` (still a valid
  * rollback target). Promoting the current champion again changes nothing and writes no audit row.

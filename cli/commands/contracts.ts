@@ -2,7 +2,8 @@
  * `scoreflow contracts check|export|release`: data contracts from the terminal.
  *   check    diffs each working contract against its latest released snapshot and every registered
  *            consumer (destination mapping); exit 1 when a change would break one, naming it and the field.
- *   export   writes JSON Schema files (every contract) or the ODCS v3 document of activation_record.
+ *   export   writes JSON Schema files (every contract) or the ODCS v3 document of activation_record
+ *            (with --pipeline: that pipeline's freshness, cadence and decision owners).
  *   release  runs the check, then snapshots every not-yet-released version (never overwriting one).
  */
 import { Option, type Command } from 'commander';
@@ -10,6 +11,7 @@ import { resolve } from 'node:path';
 import { runContractsCheck } from '../../activities/contracts/check.ts';
 import { exportContracts, type ContractExportFormat } from '../../activities/contracts/export.ts';
 import { DEFAULT_RELEASED_DIR } from '../../activities/contracts/released-snapshots.ts';
+import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { ALL_CONTRACTS } from '../../contracts/registry.ts';
 import { releaseContracts } from '../../scripts/contracts-release.ts';
 import { emit } from '../output.ts';
@@ -42,10 +44,13 @@ export function registerContractsCommands(program: Command): void {
     .description('Write the contracts as JSON Schema (one file per contract and version) or activation_record as an ODCS v3 YAML document.')
     .addOption(new Option('--format <format>', 'export format').choices(FORMATS).makeOptionMandatory())
     .option('--out <dir>', 'folder to write into', 'contracts-export')
+    .option('--pipeline <file>', "ODCS: state this pipeline's freshness (freshness.maxAgeHours), cadence and each destination's decision point, owner and latency budget")
     .option('--json', 'print one JSON object')
-    .action(async (o: { format: string; out: string; json?: boolean }) => {
+    .action(async (o: { format: string; out: string; pipeline?: string; json?: boolean }) => {
       const format = oneOf('format', o.format, FORMATS);
-      const res = await exportContracts(format, o.out);
+      if (o.pipeline && format !== 'odcs') throw new UsageError('--pipeline applies to --format odcs only (JSON Schema files do not carry freshness or owners).');
+      const pipeline = o.pipeline ? loadPipelineConfig(o.pipeline) : undefined;
+      const res = await exportContracts(format, o.out, ALL_CONTRACTS, pipeline);
       emit(o, { ok: true, ...res }, () => [`exported ${res.files.length} file${res.files.length === 1 ? '' : 's'} (${res.format}):`, ...res.files.map((f) => `  ${f}`)].join('\n'));
     });
 

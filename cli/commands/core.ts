@@ -8,10 +8,17 @@ import { runWorker } from '../../workers/worker.ts';
 import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { defaultPipelinePath, startRun } from './run.ts';
 import { registerScheduleCommands } from './schedule.ts';
-import { formatFunnel, runStatus, traceEntity } from './status.ts';
+import { formatFunnel, formatOwnership, runStatus, traceCustomer, traceEntity } from './status.ts';
+import { UsageError } from './flag-values.ts';
 import { localDevServerPlan, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** A port given on the command line, or undefined when the option is absent. */
 function cliPort(value: string | undefined, option: string): number | undefined {
@@ -126,21 +133,43 @@ export function registerCoreCommands(program: Command): void {
         for (const g of s.gates as { gate: string; subject: string; status: string; detail: string; measured: boolean }[]) lines.push(`    ${gateLabel(g).padEnd(4)} ${g.gate}${g.subject ? `(${g.subject})` : ''}: ${g.detail}`);
         if (w?.rejectedSignals.length) lines.push(`  rejected signals: ${w.rejectedSignals.map((r) => `${r.signal}: ${r.error}`).join('; ')}`);
         lines.push('  funnel:', formatFunnel(s.funnel));
+        lines.push('  decisions:', formatOwnership(s.ownership));
         return lines.join('\n');
       });
     });
 
   program
     .command('trace')
-    .description("One entity's history across runs and destinations: model versions, segments, deliveries, outcomes.")
-    .requiredOption('--entity <id>', 'entity id (visitor key "<high>_<low>")')
+    .description("One entity's or one customer's history across runs and destinations: model versions, segments, deliveries, outcomes.")
+    .option('--entity <id>', 'entity id (visitor key "<high>_<low>")')
+    .option('--customer <id>', 'customer id (the feed\'s customer id column), or - to read it from stdin; output names the customer and its entities by a short sha256 only')
     .option('--json', 'print one JSON object')
-    .action(async (o: { entity: string; json?: boolean }) => {
-      const t = await traceEntity(o.entity);
-      if (t.records.length === 0 && t.ledger.length === 0) return fail(o, new Error(`no records for entity ${o.entity}; check the id (visitor key "<high>_<low>")`));
+    .action(async (o: { entity?: string; customer?: string; json?: boolean }) => {
+      if ((o.entity === undefined) === (o.customer === undefined)) throw new UsageError('trace needs exactly one of --entity <visitor key> or --customer <customer id>.');
+      if (o.customer !== undefined) {
+        const customerId = o.customer === '-' ? (await readStdin()).trim() : o.customer.trim();
+        if (!customerId) throw new UsageError('--customer: empty customer id.');
+        const t = await traceCustomer(customerId);
+        // Neither the customer id nor a visitor key is printed: both are named by their short sha256.
+        if (t.entities.length === 0) return fail(o, new Error(`no records for customer sha256:${t.customer}; check the id (the value of the feed's customer id column)`));
+        emit(o, t, () =>
+          [
+            `customer sha256:${t.customer}: ${t.entities.length} entit${t.entities.length === 1 ? 'y' : 'ies'}`,
+            ...t.entities.flatMap((e) => [
+              `  entity sha256:${e.entity}`,
+              ...e.records.map((r) => `    ${r.run_id}: ${r.pipeline} model ${r.model_version} score ${r.score.toFixed(4)} segment ${r.segment} eligible ${r.eligible} arm ${r.holdout_arm}`),
+              ...e.ledger.map((l) => `      ${l.at} ${l.run_id} ${l.destination || '-'} ${l.stage} ${JSON.stringify(l.detail)}`),
+            ]),
+          ].join('\n'),
+        );
+        return;
+      }
+      const entity = o.entity!;
+      const t = await traceEntity(entity);
+      if (t.records.length === 0 && t.ledger.length === 0) return fail(o, new Error(`no records for entity ${entity}; check the id (visitor key "<high>_<low>")`));
       emit(o, t, () =>
         [
-          `entity ${o.entity}`,
+          `entity ${entity}`,
           ...t.records.map((r) => `  ${String(r.run_id)}: model ${String(r.model_version)} score ${Number(r.score).toFixed(4)} segment ${String(r.segment)} eligible ${String(r.eligible)} arm ${String(r.holdout_arm)}`),
           ...t.ledger.map((l) => `    ${new Date(l.at as string).toISOString()} ${String(l.run_id)} ${String(l.destination) || '-'} ${String(l.stage)} ${JSON.stringify(l.detail)}`),
         ].join('\n'),

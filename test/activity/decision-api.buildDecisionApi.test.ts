@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { buildDecisionApi } from '../../activities/online/decision-api.ts';
+import { ApiError, DecisionAnswer, ENTITY_ID_PATTERN, FALLBACK_REASONS, routeSchema } from '../../contracts/decision-api.ts';
 import { loadRulePolicy } from '../../activities/online/fallback-policy.ts';
 import { createOnlineMetrics } from '../../activities/online/online-metrics.ts';
 import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../../activities/online/online-blob.ts';
@@ -104,6 +105,32 @@ describe('buildDecisionApi on the shared Redis', () => {
     const bundle = await app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
     expect(bundle.statusCode).toBe(200);
     expect(bundle.body.length).toBeGreaterThan(100_000);
+  });
+
+  it('derives the OpenAPI schemas from the zod contract (contracts/decision-api.ts): /docs/json carries them, and answers conform', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const op = spec.paths['/v1/decisions/{entityId}'].get;
+    const derived = routeSchema(DecisionAnswer) as { properties: Record<string, unknown>; required: string[] };
+    const ok = op.responses['200'].content['application/json'].schema;
+    expect(ok.properties).toEqual(derived.properties);
+    expect(ok.required).toEqual(derived.required);
+    expect(ok.required).toEqual(Object.keys(DecisionAnswer.shape));
+    expect(ok.properties.fallback_reason).toEqual({ anyOf: [{ type: 'string', enum: [...FALLBACK_REASONS] }, { type: 'null' }] });
+    const bad = op.responses['400'].content['application/json'].schema;
+    expect(bad.properties).toEqual((routeSchema(ApiError) as { properties: unknown }).properties);
+    const entity = op.parameters.find((p: { in: string; name: string }) => p.in === 'path' && p.name === 'entityId');
+    expect(entity.schema.pattern).toBe(ENTITY_ID_PATTERN.source);
+    expect(entity.required).toBe(true);
+    const destination = op.parameters.find((p: { in: string; name: string }) => p.in === 'query' && p.name === 'destination');
+    expect(destination.schema.enum).toEqual(DEFAULT_ONLINE_ROUTES.map((r) => r.name));
+    // What the API answers conforms to the same zod schema.
+    const e = entityId();
+    await putBlob(writer, ns, e);
+    for (const url of [`/v1/decisions/${e}?destination=target`, `/v1/decisions/${entityId()}`]) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(DecisionAnswer.safeParse(res.json()).success, url).toBe(true);
+    }
   });
 
   it('refuses malformed entity ids and unknown destinations with 400, the field path and a clear message', async () => {

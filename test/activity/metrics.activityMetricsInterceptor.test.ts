@@ -133,7 +133,7 @@ describe('activityMetricsInterceptor on a real worker', () => {
 
     const { samples, text, contentType } = await scrape(server.url);
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    const rows = (stage: string) => value(samples, 'scoreflow_rows_total', { stage });
+    const rows = (stage: string, pipeline = 'metrics-test') => value(samples, 'scoreflow_rows_total', { pipeline, stage });
     expect({
       ingested: rows('ingested'),
       loaded: rows('loaded'),
@@ -146,7 +146,7 @@ describe('activityMetricsInterceptor on a real worker', () => {
       holdout_control: rows('holdout_control'),
       exported: rows('exported'),
       rejected: rows('rejected'),
-      realtime_delivered: rows('realtime_delivered'),
+      realtime_delivered: rows('realtime_delivered', ''),
     }).toEqual({
       ingested: 100,
       loaded: 95,
@@ -162,37 +162,50 @@ describe('activityMetricsInterceptor on a real worker', () => {
       realtime_delivered: 1,
     });
 
-    const dest = (destination: string, outcome: string) => value(samples, 'scoreflow_destination_rows_total', { destination, outcome });
+    const dest = (destination: string, outcome: string, pipeline = 'metrics-test') => value(samples, 'scoreflow_destination_rows_total', { pipeline, destination, outcome });
     expect([dest('google-audience', 'delivered'), dest('google-audience', 'added'), dest('google-audience', 'updated'), dest('google-audience', 'removed'), dest('google-audience', 'rejected')]).toEqual([70, 60, 10, 4, 3]);
     expect(dest('outbox', 'delivered')).toBe(78);
-    expect(dest('cart-offer-webhook', 'delivered')).toBe(1);
+    expect(dest('cart-offer-webhook', 'delivered', '')).toBe(1); // the real-time cart path is no pipeline run
 
-    const gate = (g: string, status: string) => value(samples, 'scoreflow_gate_outcomes_total', { gate: g, status });
+    const gate = (g: string, status: string) => value(samples, 'scoreflow_gate_outcomes_total', { pipeline: 'metrics-test', gate: g, status });
     expect([gate('scorePsi', 'pass'), gate('featurePsi', 'warn'), gate('featurePsi', 'pass'), gate('overall', 'warn'), gate('acceptanceDecline', 'fail')]).toEqual([1, 1, 1, 1, 1]);
     expect(gate('featurePsi', 'fail')).toBeUndefined();
 
     // Delivery latency: one observation per successful delivery, the slow one at least its 60 ms.
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { destination: 'google-audience' })).toBe(1);
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_sum', { destination: 'google-audience' })).toBeGreaterThanOrEqual(0.05);
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_bucket', { destination: 'google-audience', le: '+Inf' })).toBe(1);
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { destination: 'outbox' })).toBe(1);
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { destination: 'cart-offer-webhook' })).toBe(1);
-    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { destination: 'broken-hook' })).toBeUndefined();
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { pipeline: 'metrics-test', destination: 'google-audience' })).toBe(1);
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_sum', { pipeline: 'metrics-test', destination: 'google-audience' })).toBeGreaterThanOrEqual(0.05);
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_bucket', { pipeline: 'metrics-test', destination: 'google-audience', le: '+Inf' })).toBe(1);
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { pipeline: 'metrics-test', destination: 'outbox' })).toBe(1);
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { pipeline: '', destination: 'cart-offer-webhook' })).toBe(1);
+    expect(value(samples, 'scoreflow_delivery_latency_seconds_count', { pipeline: 'metrics-test', destination: 'broken-hook' })).toBeUndefined();
 
     // The failed attempt: one error for its activity and destination, and it is still timed.
-    expect(value(samples, 'scoreflow_activity_errors_total', { activity: 'exportDestinationActivity', destination: 'broken-hook' })).toBe(1);
+    expect(value(samples, 'scoreflow_activity_errors_total', { pipeline: 'metrics-test', activity: 'exportDestinationActivity', destination: 'broken-hook' })).toBe(1);
     expect(samples.filter((s) => s.name === 'scoreflow_activity_errors_total')).toHaveLength(1);
-    const duration = (activity: string) => value(samples, 'scoreflow_activity_duration_seconds_count', { activity });
+    const duration = (activity: string) => value(samples, 'scoreflow_activity_duration_seconds_count', { pipeline: 'metrics-test', activity });
     expect([duration('exportDestinationActivity'), duration('loadPipelineActivity'), duration('ingestFeedActivity'), duration('activationDriftActivity')]).toEqual([3, 1, 1, 1]);
 
     // No entity id in any label or value.
     expect(text).not.toContain(SECRET_ENTITY);
     for (const s of samples) for (const v of Object.values(s.labels)) expect(v).not.toMatch(/visitor-/);
 
-    // Counters accumulate across runs: the second failure makes two.
-    await client.workflow.execute('callActivities', { taskQueue, workflowId: `metrics-${randomUUID()}`, args: [[CALLS[7]!]] });
+    // Every series recorded within the run carries its pipeline (learned from the load activity's result for the workflow).
+    for (const family of ['scoreflow_rows_total', 'scoreflow_destination_rows_total', 'scoreflow_gate_outcomes_total', 'scoreflow_activity_errors_total', 'scoreflow_activity_duration_seconds_count']) {
+      const series = samples.filter((s) => s.name === family);
+      expect(series.length, family).toBeGreaterThan(0);
+      for (const s of series) expect(s.labels.pipeline, `${family}${JSON.stringify(s.labels)}`).toBe(s.labels.activity === 'cartAbandonmentActivity' || ['realtime_delivered'].includes(s.labels.stage ?? '') || s.labels.destination === 'cart-offer-webhook' ? '' : 'metrics-test');
+    }
+
+    // Counters accumulate across runs: the second failure makes two. This run's export names its
+    // pipeline in its input (the run's snapshot), as real exports do.
+    const snapshotExport = { ...CALLS[7]!, input: { runId: 'r2', pipeline: { name: 'metrics-test' }, destination: 'broken-hook' } };
+    await client.workflow.execute('callActivities', { taskQueue, workflowId: `metrics-${randomUUID()}`, args: [[snapshotExport]] });
+    // A run of another pipeline is counted apart.
+    const other = { ...CALLS[7]!, input: { runId: 'r3', pipeline: 'other-shop', destination: 'broken-hook' } };
+    await client.workflow.execute('callActivities', { taskQueue, workflowId: `metrics-${randomUUID()}`, args: [[other]] });
     const again = await scrape(server.url);
-    expect(value(again.samples, 'scoreflow_activity_errors_total', { activity: 'exportDestinationActivity', destination: 'broken-hook' })).toBe(2);
+    expect(value(again.samples, 'scoreflow_activity_errors_total', { pipeline: 'metrics-test', activity: 'exportDestinationActivity', destination: 'broken-hook' })).toBe(2);
+    expect(value(again.samples, 'scoreflow_activity_errors_total', { pipeline: 'other-shop', activity: 'exportDestinationActivity', destination: 'broken-hook' })).toBe(1);
   });
 
   it('answers /healthz and refuses other paths and methods', async () => {

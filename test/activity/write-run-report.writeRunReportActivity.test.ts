@@ -42,6 +42,8 @@ describe('writeRunReportActivity', () => {
     await seedRun({ ...cur, pipeline, status: 'COMPLETED' });
     await runGatesActivity({ runId, pipeline, snapshotId: cur.snapshotId, baselineRunId: base.runId });
     await seedLedger(runId, cur.features.map((f) => f.visitor_id));
+    const config = { name: pipeline, destinations: [{ name: 'outbox', kind: 'file', decision: { point: 'onsite.hero-banner', owner: 'growth-team', latencyBudget: '6h' } }] };
+    await getPool().query('UPDATE activation_run SET pipeline_config = $2 WHERE run_id = $1', [runId, JSON.stringify(config)]);
 
     const outDir = await mkdtemp(join(tmpdir(), 'h8-report-'));
     const { path } = await writeRunReportActivity({ runId, outDir });
@@ -51,6 +53,8 @@ describe('writeRunReportActivity', () => {
 
     const html = await readFile(path, 'utf8');
     expect(html).not.toMatch(/<script|https?:\/\//i);
+    // Who owns the decision, from the run's pipeline snapshot.
+    expect(html).toContain('<tr><td>outbox</td><td>file</td><td>onsite.hero-banner</td><td>growth-team</td><td>6h</td></tr>');
     const visit = await visitInChromium({ url: pathToFileURL(path).href }, 'run-report.writeRunReportActivity.png', async (page) => ({
       svgs: await page.locator('svg.chart').count(),
       baselineBars: await page.locator('#scores rect.bar-baseline').count(),

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RELEASED_DIR } from '../../activities/contracts/released-snapshots.ts';
 import { ALL_CONTRACTS } from '../../contracts/registry.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import YAML from 'yaml';
+import { REPO_ROOT, runCli } from '../helpers/run-cli.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -59,6 +60,19 @@ describe('scoreflow contracts export', () => {
     expect(odcs.code).toBe(0);
     expect(odcs.json.files).toEqual([join(out, 'odcs', 'activation_record.odcs.yaml')]);
     expect(readFileSync(odcs.json.files[0], 'utf8')).toMatch(/activation_record/);
+  });
+
+  it('with --pipeline, the ODCS document states that pipeline\'s freshness and decision owners', async () => {
+    const out = tmp();
+    const res = await runCli(['contracts', 'export', '--format', 'odcs', '--pipeline', join(REPO_ROOT, 'pipelines', 'demo.yaml'), '--out', out, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.json.files).toEqual([join(out, 'activation_record.demo.odcs.yaml')]);
+    const doc = YAML.parse(readFileSync(res.json.files[0], 'utf8')) as Record<string, any>;
+    expect(doc.slaProperties[0]).toMatchObject({ property: 'freshness', value: 24, unit: 'hours' });
+    expect(doc.team).toContainEqual(expect.objectContaining({ username: 'growth-team', role: 'decision-owner' }));
+    const bad = await runCli(['contracts', 'export', '--format', 'jsonschema', '--pipeline', join(REPO_ROOT, 'pipelines', 'demo.yaml'), '--json']);
+    expect(bad.code).toBe(2);
+    expect(bad.json.message).toMatch(/--pipeline applies to --format odcs only/);
   });
 
   it('refuses an unknown format', async () => {

@@ -114,6 +114,25 @@ describe('scoreflow pipeline validate', () => {
     }
   });
 
+  it('checks each destination\'s decision ownership: point, owner and latency budget, naming the key and the rule', async () => {
+    const p = pipelineWith((c) => {
+      c.destinations[0].decision = { point: 'Hero Banner', owner: ' ', latencyBudget: '200 millis', ownr: 'x' };
+    });
+    const res = await runCli(['pipeline', 'validate', p.path, '--json']);
+    expect(res.code).toBe(1);
+    const problems = res.json.problems as { path: string; message: string }[];
+    const at = (path: string) => problems.filter((x) => x.path === path).map((x) => x.message).join(' ');
+    expect(at('destinations[0].decision.point')).toMatch(/decision point id/);
+    expect(at('destinations[0].decision.owner')).toMatch(/name the team or person accountable/);
+    expect(at('destinations[0].decision.latencyBudget')).toMatch(/a duration like "500ms"/);
+    expect(at('destinations[0].decision.ownr')).toBe('unknown key "ownr" in destinations[0].decision; did you mean "owner"?');
+    const ok = pipelineWith((c) => {
+      c.destinations[0].decision = { point: 'onsite.hero-banner', owner: 'growth-team', latencyBudget: '200ms' };
+    });
+    const valid = await runCli(['pipeline', 'validate', ok.path, '--json']);
+    expect(valid.code, JSON.stringify(valid.json)).toBe(0);
+  });
+
   it('knows the model registry: an unknown model without a default artifact is refused with the registered names', async () => {
     const p = pipelineWith((c) => {
       c.model = { name: 'purchase-propensityy' };

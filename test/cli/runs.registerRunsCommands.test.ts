@@ -18,6 +18,15 @@ beforeAll(async () => {
   );
   // A rollback cycle of run 1: listed under its run, not as a run of its own.
   await pool.query(`INSERT INTO activation_run (run_id, pipeline, status, stage, parent_run_id) VALUES ($1, $2, 'COMPLETED', 'done', $3)`, [`${id(1)}.rollback-1`, pipeline, id(1)]);
+  // The pipeline snapshot run 1 kept: one destination declares its decision, one does not.
+  const config = {
+    name: pipeline,
+    destinations: [
+      { name: 'outbox', kind: 'file', decision: { point: 'onsite.hero-banner', owner: 'growth-team', latencyBudget: '6h' } },
+      { name: 'hooks', kind: 'webhook' },
+    ],
+  };
+  await pool.query('UPDATE activation_run SET pipeline_config = $2 WHERE run_id = $1', [id(1), JSON.stringify(config)]);
   await pool.query(
     `INSERT INTO gate_result (run_id, gate, subject, status, value, warn_at, fail_at, detail) VALUES
        ($1, 'scorePsi', '', 'pass', NULL, 0.1, 0.25, 'No baseline run; PSI not measured.'),
@@ -58,5 +67,27 @@ describe('scoreflow status', () => {
     expect(res.stdout).toMatch(/^ {4}FAIL feedFreshness\(feed\): /m);
     const json = await runCli(['status', '--run', id(1), '--json']);
     expect(json.json.gates).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'scorePsi', status: 'pass', measured: false }), expect.objectContaining({ gate: 'volumeChange', measured: true })]));
+  });
+});
+
+describe('scoreflow status: decision ownership', () => {
+  it("shows each destination's decision point, owner and latency budget from the run's pipeline snapshot", async () => {
+    const res = await runCli(['status', '--run', id(1)]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^ {2}decisions:$/m);
+    expect(res.stdout).toMatch(/^ {2}destination\s+decision point\s+owner\s+latency budget$/m);
+    expect(res.stdout).toMatch(/^ {2}outbox\s+onsite\.hero-banner\s+growth-team\s+6h$/m);
+    expect(res.stdout).toMatch(/^ {2}hooks\s+-\s+\(not declared\)\s+-$/m);
+    const json = await runCli(['status', '--run', id(1), '--json']);
+    expect(json.json.ownership).toEqual([
+      { destination: 'outbox', kind: 'file', point: 'onsite.hero-banner', owner: 'growth-team', latencyBudget: '6h' },
+      { destination: 'hooks', kind: 'webhook', point: null, owner: null, latencyBudget: null },
+    ]);
+  });
+
+  it('says so when the run kept no pipeline snapshot', async () => {
+    const res = await runCli(['status', '--run', id(2)]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('decisions:\n  (no pipeline snapshot recorded for this run)');
   });
 });

@@ -17,7 +17,7 @@ export interface FixtureSet {
   valid: Fixture[];
   /** Rejected by the schema (zod and JSON Schema alike). */
   invalid: Fixture[];
-  /** Schema-valid but breaking the contract's declared semantics: only validateAgainstContract rejects them. */
+  /** Schema-valid but breaking the contract's declared score semantics (horizon, kind, range): the schema accepts them. */
   quarantine: Fixture[];
 }
 

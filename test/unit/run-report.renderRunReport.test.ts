@@ -55,6 +55,21 @@ describe('renderRunReport', () => {
     expect(html).toContain("default-src 'none'");
   });
 
+  it("shows each destination's decision point, owner and latency budget, and which destinations declare none", () => {
+    const html = renderRunReport({
+      ...data,
+      ownership: [
+        { destination: 'outbox', kind: 'file', point: 'onsite.hero-banner', owner: 'growth-team <ops>', latencyBudget: '6h' },
+        { destination: 'google-ads', kind: 'google-customer-match', point: null, owner: null, latencyBudget: null },
+      ],
+    });
+    const section = /<section id="ownership">.*?<\/section>/s.exec(html)?.[0] ?? '';
+    expect(section).toContain('<h2>Decision ownership</h2>');
+    expect(section).toContain('<tr><td>outbox</td><td>file</td><td>onsite.hero-banner</td><td>growth-team &lt;ops&gt;</td><td>6h</td></tr>');
+    expect(section).toContain('<tr><td>google-ads</td><td>google-customer-match</td><td class="muted">not declared</td><td class="muted">not declared</td><td class="muted">not declared</td></tr>');
+    expect(renderRunReport(data)).not.toContain('id="ownership"');
+  });
+
   it('renders in headless Chromium without errors, with its SVG charts and the gate table', async () => {
     const visit = await visitInChromium({ html: renderRunReport(data) }, 'run-report.renderRunReport.png', async (page) => ({
       svgs: await page.locator('svg.chart').count(),

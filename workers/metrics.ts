@@ -26,7 +26,8 @@
  *
  * METRICS_PORT: unset → 9464 (the usual Prometheus exporter port); 0 → a free port picked by the OS
  * (its URL is logged; for tests and side-by-side workers); "off" → no server. METRICS_HOST defaults
- * to 0.0.0.0 so Prometheus can scrape from another host. A port already in use is logged and
+ * to 127.0.0.1, as `serve` does: the page is unauthenticated, so reaching it from another host
+ * (a Prometheus elsewhere) is a choice, METRICS_HOST=0.0.0.0. A port already in use is logged and
  * skipped: metrics never stop a worker from running.
  */
 import { createServer, type Server } from 'node:http';
@@ -36,6 +37,8 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { logger } from '../activities/observability/logger.ts';
 
 export const DEFAULT_METRICS_PORT = 9464;
+/** Loopback unless METRICS_HOST says otherwise. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -362,8 +365,9 @@ export async function serveWorkerMetrics(
   const port = opts.port === undefined ? metricsPort() : opts.port;
   if (port === null) return null;
   try {
-    const server = await startMetricsServer(registry, { port, host: opts.host ?? process.env.METRICS_HOST ?? '0.0.0.0', health: opts.health, extra: opts.extra });
-    logger().info({ url: server.url }, 'worker metrics served');
+    const host = opts.host ?? (process.env.METRICS_HOST?.trim() || DEFAULT_METRICS_HOST);
+    const server = await startMetricsServer(registry, { port, host, health: opts.health, extra: opts.extra });
+    logger().info({ url: server.url, host }, 'worker metrics served');
     return server;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

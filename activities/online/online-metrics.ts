@@ -20,7 +20,8 @@ export interface OnlineMetrics {
 
 export function createOnlineMetrics(opts: { defaultMetrics?: boolean } = {}): OnlineMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'scoreflow_' });
+  // Standard process_* and nodejs_* names, as on the worker's page: stock dashboards read them.
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
     decisions: new Counter({

@@ -73,7 +73,7 @@ export function registerCoreCommands(program: Command): void {
     .command('worker')
     .description('Run a Scoreflow worker (workflows and activities) against TEMPORAL_ADDRESS.')
     .action(async () => {
-      routeSdkLogsToPino();
+      await routeSdkLogsToPino();
       await ensureMigrated(log);
       log('[scoreflow] worker running; Ctrl-C stops it');
       await runWorker();

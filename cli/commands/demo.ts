@@ -60,7 +60,7 @@ const secondsSince = (t0: number) => Math.round((performance.now() - t0) / 100) 
 export async function runDemo(o: DemoOptions) {
   const t0 = performance.now();
   // The demo's log file gets the SDK's lines in the same JSON format; the terminal keeps the summary.
-  routeSdkLogsToPino();
+  await routeSdkLogsToPino();
   ensureBinary(log);
   await ensureMigrated(log);
   const temporal = await ensureDevServer(log);

@@ -26,7 +26,7 @@ export async function listRuns(o: { pipeline?: string; status?: string; limit?: 
   if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit "${o.limit}": give a whole number of 1 or more.`);
   const { rows } = await getPool().query<{ run_id: string; pipeline: string; status: string; stage: string; model_version: string | null; started_at: Date; updated_at: Date; counts: Record<string, number> }>(
     `SELECT run_id, pipeline, status, stage, model_version, started_at, updated_at, counts FROM activation_run
-      WHERE parent_run_id IS NULL AND ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
+      WHERE (parent_run_id IS NULL OR parent_run_id = run_id) AND ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
       ORDER BY started_at DESC, run_id LIMIT $3`,
     [o.pipeline ?? null, status ?? null, limit],
   );

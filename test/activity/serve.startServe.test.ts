@@ -91,7 +91,8 @@ describe('startServe', () => {
 
     expect((await fetch(`${serve.url}/metrics`)).status).toBe(404); // not on the API port
     const metrics = await (await fetch(serve.metricsUrl!)).text();
-    expect(metrics).toContain('scoreflow_process_cpu_user_seconds_total');
+    expect(metrics).toMatch(/^process_cpu_seconds_total \d/m); // the standard names, no prefix
+    expect(metrics).not.toContain('scoreflow_process_');
     expect(metrics).toMatch(/scoreflow_realtime_publishes_total\{destination="webhook",outcome="delivered"\} [1-9]/);
   });
 });

@@ -10,10 +10,12 @@ const id = (n: number) => `${pipeline}.run.${n}`;
 beforeAll(async () => {
   const pool = getPool();
   await pool.query(
-    `INSERT INTO activation_run (run_id, pipeline, status, stage, started_at) VALUES
-       ($1, $4, 'COMPLETED', 'done', now() - interval '3 minutes'),
-       ($2, $4, 'NO_DATA', 'discover', now() - interval '2 minutes'),
-       ($3, $4, 'PAUSED', 'gate', now() - interval '1 minute')`,
+    // Score and publish record a run's own cycle with parent_run_id = run_id (runs 1 and 3); a run
+    // that stopped before scoring has none (run 2).
+    `INSERT INTO activation_run (run_id, pipeline, status, stage, started_at, parent_run_id) VALUES
+       ($1, $4, 'COMPLETED', 'done', now() - interval '3 minutes', $1),
+       ($2, $4, 'NO_DATA', 'discover', now() - interval '2 minutes', NULL),
+       ($3, $4, 'PAUSED', 'gate', now() - interval '1 minute', $3)`,
     [id(1), id(2), id(3), pipeline],
   );
   // A rollback cycle of run 1: listed under its run, not as a run of its own.

@@ -12,6 +12,7 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const SELF = 'test/unit/docs.citations.test.ts';
 const SCANNED = /\.(ts|mts|mjs|js|md|json|sql|py|yaml|yml)$/;
 
 function trackedFiles(): string[] {
@@ -70,7 +71,8 @@ describe('docs citations', () => {
     const missing: string[] = [];
     let checked = 0;
     for (const file of files) {
-      if (!SCANNED.test(file) || !existsSync(join(ROOT, file))) continue;
+      // This file's own examples cite missing documents on purpose.
+      if (!SCANNED.test(file) || file === SELF || !existsSync(join(ROOT, file))) continue;
       for (const c of citationsIn(file, readFileSync(join(ROOT, file), 'utf8'))) {
         checked++;
         const ok = c.resolved !== null ? existsSync(join(ROOT, c.resolved)) : names.has(basename(c.cited));

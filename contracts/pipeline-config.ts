@@ -81,7 +81,7 @@ export function audienceProblems(dest: { kind: string; audience?: DestinationAud
   if (a.purpose === 'suppression' && a.include.includes('no-consent')) {
     return [[
       'audience.include',
-      'no-consent is refused: members without advertising consent are never sent to an ad platform, not even as hashed identifiers in a suppression list (docs/destinations/google-customer-match.md#suppression-audiences); remove it',
+      `no-consent is refused: members without advertising consent are never sent to an ad platform, not even as hashed identifiers in a suppression list (docs/destinations/${dest.kind}.md#suppression-audiences); remove it`,
     ]];
   }
   return [];

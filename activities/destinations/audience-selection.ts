@@ -67,6 +67,8 @@ async function seedOf(runId: string, dest: StatefulDestination, audience: Extrac
     [runId],
   );
   const seed = selectSeed(rows, dest, audience, 'paid_media');
+  // Records not yet visible (an uncommitted publish) are never cached as an empty seed.
+  if (rows.length === 0) return seed;
   if (seedCache.size >= SEED_CACHE_RUNS) seedCache.delete(seedCache.keys().next().value!);
   seedCache.set(key, seed);
   return seed;

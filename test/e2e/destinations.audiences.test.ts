@@ -8,9 +8,12 @@
  *    hits, independently of the product's selection code), every member has advertising consent,
  *    Meta's seed holds each member's score as its value;
  * 2. cycle 2, the same day delivered again: 0 rows to every audience, membership unchanged (no
- *    duplicates).
+ *    duplicates);
+ * 3. cycle 3, the Google seed shrunk in the pipeline file: only the members that left the top are
+ *    removed from it, nothing else is sent anywhere.
  */
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -217,5 +220,34 @@ describe('lookalike seed and suppression audiences at the Google and Meta contra
     );
     expect(rows.filter((p) => p.list !== 'unchanged' && p.list !== 'held')).toEqual([]);
     expect(rows.find((p) => p.list === 'unchanged')!.n).toBeGreaterThan(0);
+  });
+
+  it('cycle 3 with a smaller Google seed removes only the members that left the top', { timeout: 300_000 }, async () => {
+    const SMALLER = 5;
+    const cfg = parse(readFileSync(pipeline.path, 'utf8')) as { destinations: { name: string; mappingVersion?: string; audience?: { topN?: number } }[] };
+    const seedDest = cfg.destinations.find((d) => d.name === names.googleSeed)!;
+    seedDest.audience!.topN = SMALLER;
+    // An audience is routing config: changing it needs a new mappingVersion (the export refuses otherwise).
+    seedDest.mappingVersion = '2';
+    writeFileSync(pipeline.path, stringify(cfg));
+    const before = await stateMembers('googleSeed');
+    const metaBefore = servers.meta.received().length;
+    const googleBefore = servers.google.received().length;
+    const dir = join(tmp, 'run-3');
+    await rewriteDelivery({ from: firstDir, manifest, to: dir, gzipLevel: 3 });
+    for (const f of ['crm_extract.csv', 'cmp_consent.csv']) copyFileSync(join(firstDir, f), join(dir, f));
+    const run3 = await runCycle(3, dir);
+    const top = await expectedSeed(run3, SMALLER);
+    const noId = await unmatched(run3, 'googleSeed');
+    const want = top.map((r) => r.entity_id).filter((e) => !noId.has(e)).sort();
+    const after = await stateMembers('googleSeed');
+    expect([...after.keys()].sort()).toEqual(want);
+    expect(audienceSize('googleSeed')).toBe(want.length);
+    const gone = [...before.keys()].filter((e) => !after.has(e));
+    expect(gone.length).toBe(before.size - want.length);
+    const sent = servers.google.received().slice(googleBefore);
+    expect(sent.every((d) => d.operation === 'remove')).toBe(true);
+    expect(sent.reduce((n, d) => n + d.members, 0)).toBe(gone.length);
+    expect(servers.meta.received().length - metaBefore).toBe(0);
   });
 });

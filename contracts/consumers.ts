@@ -77,9 +77,9 @@ export const CONSUMERS = defineConsumers([
     versionRange: '^1.0.0',
     fieldsRead: [
       'identity.customer_id', 'segments[].id', 'eligibility.activation_eligible', 'compliance.consent.advertising',
-      'compliance.channels.paid_media', 'metadata.expires_at', 'measurement.holdout_arm',
+      'compliance.channels.paid_media', 'metadata.expires_at', 'measurement.holdout_arm', 'score.value',
     ],
-    notes: 'Customer Match user lists per segment; customer_id is SHA-256 hashed at mapping time.',
+    notes: 'Customer Match user lists per segment, lookalike seeds (top score.value) and suppression lists; customer_id is SHA-256 hashed at mapping time.',
   },
   {
     consumer: 'meta-custom-audiences',
@@ -87,9 +87,9 @@ export const CONSUMERS = defineConsumers([
     versionRange: '^1.0.0',
     fieldsRead: [
       'identity.customer_id', 'segments[].id', 'eligibility.activation_eligible', 'compliance.consent.advertising',
-      'compliance.channels.paid_media', 'metadata.expires_at', 'measurement.holdout_arm',
+      'compliance.channels.paid_media', 'metadata.expires_at', 'measurement.holdout_arm', 'score.value',
     ],
-    notes: 'Custom audiences per segment; identifiers are normalised and SHA-256 hashed at mapping time.',
+    notes: 'Custom audiences per segment, value-based lookalike seeds (score.value as LOOKALIKE_VALUE) and suppression lists; identifiers are normalised and SHA-256 hashed at mapping time.',
   },
   {
     consumer: 'webhook-offers',

@@ -9,13 +9,16 @@ import { z } from 'zod';
 
 export const META_MAX_RECORDS_PER_REQUEST = 10_000;
 
-export const MetaSchemaKey = z.enum(['EMAIL', 'PHONE', 'FN', 'LN', 'CT', 'ST', 'ZIP', 'COUNTRY', 'DOBY', 'GEN', 'EXTERN_ID', 'MADID']);
+export const MetaSchemaKey = z.enum(['EMAIL', 'PHONE', 'FN', 'LN', 'CT', 'ST', 'ZIP', 'COUNTRY', 'DOBY', 'GEN', 'EXTERN_ID', 'MADID', 'LOOKALIKE_VALUE']);
 export type MetaSchemaKey = z.infer<typeof MetaSchemaKey>;
 
 /** The keys Scoreflow sends, in this order. */
 export const META_SCHEMA_ORDER: readonly MetaSchemaKey[] = ['EMAIL', 'PHONE', 'FN', 'LN', 'CT', 'ZIP', 'COUNTRY'];
 
 export const META_UNHASHED_KEYS: ReadonlySet<MetaSchemaKey> = new Set(['EXTERN_ID', 'MADID']);
+
+/** The value column of a value-based custom audience (a lookalike seed): a non-negative number, last in the schema. */
+export const META_VALUE_KEY = 'LOOKALIKE_VALUE' as const satisfies MetaSchemaKey;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -32,7 +35,7 @@ export const MetaUsersRequest = z
     payload: z.strictObject({
       schema: z.array(MetaSchemaKey).min(1),
       // The record-count limit is checked separately (HTTP 413).
-      data: z.array(z.array(z.string())).min(1),
+      data: z.array(z.array(z.union([z.string(), z.number()]))).min(1),
     }),
     session: MetaSession,
   })
@@ -44,8 +47,16 @@ export const MetaUsersRequest = z
         ctx.addIssue({ code: 'custom', path: ['payload', 'data', i], message: `row has ${row.length} values, the schema has ${schema.length} keys` });
         return;
       }
-      if (row.every((v) => v === '')) ctx.addIssue({ code: 'custom', path: ['payload', 'data', i], message: 'row has no value' });
+      if (row.every((v, j) => v === '' || schema[j] === META_VALUE_KEY)) ctx.addIssue({ code: 'custom', path: ['payload', 'data', i], message: 'row has no identifier' });
       row.forEach((v, j) => {
+        if (schema[j] === META_VALUE_KEY) {
+          if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) ctx.addIssue({ code: 'custom', path: ['payload', 'data', i, j], message: `${META_VALUE_KEY} must be a non-negative number` });
+          return;
+        }
+        if (typeof v !== 'string') {
+          ctx.addIssue({ code: 'custom', path: ['payload', 'data', i, j], message: `${schema[j]} must be a string` });
+          return;
+        }
         if (v !== '' && !META_UNHASHED_KEYS.has(schema[j]!) && !SHA256_HEX.test(v)) {
           ctx.addIssue({ code: 'custom', path: ['payload', 'data', i, j], message: `${schema[j]} must be SHA-256 hex of the normalized value` });
         }

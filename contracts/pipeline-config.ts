@@ -72,6 +72,59 @@ export const FileDestination = z.object({
   decision: DecisionOwnership.optional().describe('Decision point, owner and latency budget of this destination.'),
 }).strict();
 
+/** Ad-platform destination kinds, which can carry an `audience` (lookalike seed or suppression list). */
+export const AUDIENCE_DESTINATION_KINDS = ['google-customer-match', 'meta-custom-audiences'] as const;
+
+/** Who a suppression audience holds. `no-consent` is named only to be refused with the reason. */
+export const SUPPRESSION_GROUPS = ['purchasers', 'holdout', 'no-consent'] as const;
+
+/**
+ * What an ad-platform audience holds instead of the routed members (docs/pipeline-config.md#audiences):
+ * - `lookalike-seed`: the top-value members (top `topN`, or the top `topFraction` of the members that
+ *   qualify), ranked by `valueColumn`; Meta gets the value as LOOKALIKE_VALUE (the audience must be
+ *   value-based), Google Customer Match has no value field and gets the members only;
+ * - `suppression`: members to keep OUT of campaigns: recent purchasers (a purchase hit within
+ *   `purchasedWithin` before scoring) and/or holdout control members. Only members with advertising
+ *   consent are ever sent, so `no-consent` is refused.
+ */
+export const DestinationAudience = z.discriminatedUnion('purpose', [
+  z
+    .object({
+      purpose: z.literal('lookalike-seed'),
+      valueColumn: z.enum(['score']).default('score').describe('Record field that ranks members and is sent as the value (Meta LOOKALIKE_VALUE): the score.'),
+      topN: z.int().min(1).max(10_000_000).optional().describe('Seed size: this many top-value members.'),
+      topFraction: z.number().gt(0).max(1).optional().describe('Seed size: this share of the qualifying members (rounded up).'),
+    })
+    .strict(),
+  z
+    .object({
+      purpose: z.literal('suppression'),
+      include: z.array(z.enum(SUPPRESSION_GROUPS)).min(1).describe('purchasers and/or holdout (control members).'),
+      purchasedWithin: Duration.default('30d').describe('A purchaser is a member with a purchase hit within this time before scoring.'),
+    })
+    .strict(),
+]);
+export type DestinationAudience = z.infer<typeof DestinationAudience>;
+
+/** Problems of one destination's `audience` block, as [key path under the destination, message]; pure. */
+export function audienceProblems(dest: { kind: string; audience?: DestinationAudience | undefined }): [string, string][] {
+  const a = dest.audience;
+  if (!a) return [];
+  if (!(AUDIENCE_DESTINATION_KINDS as readonly string[]).includes(dest.kind)) {
+    return [['audience', `kind ${dest.kind} takes no audience; lookalike-seed and suppression audiences are for ${AUDIENCE_DESTINATION_KINDS.join(' and ')}`]];
+  }
+  if (a.purpose === 'lookalike-seed' && (a.topN === undefined) === (a.topFraction === undefined)) {
+    return [['audience', 'a lookalike-seed audience needs exactly one of topN (a member count) or topFraction (a share in (0, 1])']];
+  }
+  if (a.purpose === 'suppression' && a.include.includes('no-consent')) {
+    return [[
+      'audience.include',
+      `no-consent is refused: members without advertising consent are never sent to an ad platform, not even as hashed identifiers in a suppression list (docs/destinations/${dest.kind}.md#suppression-audiences); remove it`,
+    ]];
+  }
+  return [];
+}
+
 /** The destination kinds a pipeline can name besides `file`. */
 export const STATEFUL_DESTINATION_KINDS = ['adobe-target-bulk', 'google-customer-match', 'meta-custom-audiences', 'webhook', 'nats', 'nats-jetstream'] as const;
 export const DESTINATION_KINDS = ['file', ...STATEFUL_DESTINATION_KINDS] as const;
@@ -90,6 +143,8 @@ export const OtherDestination = z
     filter: DestinationFilter.default({ requireEligible: true }),
     holdout: z.enum(['exclude_control', 'include_all']).default('exclude_control'),
     decision: DecisionOwnership.optional().describe('Decision point, owner and latency budget of this destination.'),
+    /** google-customer-match and meta-custom-audiences only: a lookalike seed or a suppression list instead of the routed members. */
+    audience: DestinationAudience.optional(),
     /**
      * Round-trip verification after each export (`scoreflow verify` runs the same check by hand):
      * read back a sample of what landed and compare it with what was delivered.
@@ -215,7 +270,13 @@ export const PipelineConfig = z
       .default({ enabled: true }),
     operations: Operations.default({}).describe('Run settings every `scoreflow run` and scheduled run carries in its workflow input.'),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    cfg.destinations.forEach((d, i) => {
+      if (d.kind === 'file') return;
+      for (const [key, message] of audienceProblems(d)) ctx.addIssue({ code: 'custom', path: ['destinations', i, ...key.split('.')], message });
+    });
+  });
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 
 export function durationMs(d: string): number {

@@ -14,6 +14,7 @@ import { identityTargetFor, resolveIdentities, type ResolutionCounts } from '../
 import { routeDecision } from './route-filter.ts';
 import { channelOf, type StatefulDestination } from './adapter-factory.ts';
 import { desiredRow, type DesiredRow } from './sync-engine.ts';
+import { audienceJudge, seedValue } from './audience-selection.ts';
 
 export interface Exclusion {
   entityId: string;
@@ -33,7 +34,9 @@ export interface DesiredRows {
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The payload one destination kind takes from a record: only the fields its consumer registration reads. */
-export function payloadFor(kind: string, r: CanonicalRecord): Record<string, unknown> {
+export function payloadFor(kind: string, r: CanonicalRecord, audience?: StatefulDestination['audience']): Record<string, unknown> {
+  // A value-based seed carries its value (Meta LOOKALIKE_VALUE); Google Customer Match has no value field.
+  if (kind === 'meta-custom-audiences' && audience?.purpose === 'lookalike-seed') return { lookalike_value: seedValue(audience, r) };
   const primary = r.segments[0]?.id ?? null;
   switch (kind) {
     case 'adobe-target-bulk':
@@ -98,19 +101,30 @@ export async function buildDesiredRows(
   const purpose = dest.filter.consentPurpose;
   const desired: DesiredRow[] = [];
   const filtered: Exclusion[] = [];
+  // A declared audience (lookalike seed, suppression list) decides membership instead of routing;
+  // consent stays the engine's rule either way: an unconsented member is never sent.
+  const judge = await audienceJudge(records, dest, pool);
   for (const r of records) {
     const identifiers = identifiersOf.get(r.entity_id);
     if (!identifiers) continue;
-    const route = routeDecision(r, dest, new Date(r.metadata.scored_at));
     const consented = (purpose ? r.compliance.consent[purpose] === true : true) && r.compliance.channels[channel] === true;
-    // Consent and expiry are the engine's own rules (removal, never re-added); everything else is routing.
-    const eligible = route.include || route.reason === 'no_consent' || route.reason === 'expired';
-    if (!route.include) filtered.push({ entityId: r.entity_id, reason: route.reason });
-    else if (!consented) filtered.push({ entityId: r.entity_id, reason: `no_channel_consent:${channel}` });
+    let eligible: boolean;
+    if (judge) {
+      const verdict = judge(r);
+      eligible = verdict.member;
+      if (!verdict.member) filtered.push({ entityId: r.entity_id, reason: verdict.reason ?? 'not_in_audience' });
+      else if (!consented) filtered.push({ entityId: r.entity_id, reason: `no_channel_consent:${channel}` });
+    } else {
+      const route = routeDecision(r, dest, new Date(r.metadata.scored_at));
+      // Consent and expiry are the engine's own rules (removal, never re-added); everything else is routing.
+      eligible = route.include || route.reason === 'no_consent' || route.reason === 'expired';
+      if (!route.include) filtered.push({ entityId: r.entity_id, reason: route.reason });
+      else if (!consented) filtered.push({ entityId: r.entity_id, reason: `no_channel_consent:${channel}` });
+    }
     desired.push(
       desiredRow({
         entityId: r.entity_id,
-        payload: payloadFor(dest.kind, r),
+        payload: payloadFor(dest.kind, r, dest.audience),
         identifiers,
         expiresAt: r.metadata.expires_at,
         modelVersion: r.metadata.model_version,

@@ -21,6 +21,7 @@ import {
   META_MAX_RECORDS_PER_REQUEST,
   META_SCHEMA_ORDER,
   META_THROTTLE_CODES,
+  META_VALUE_KEY,
   MetaErrorBody,
   MetaUsersRequest,
   MetaUsersResponse,
@@ -61,19 +62,39 @@ export function metaSessionId(idempotencyKey: string): number {
   return Number.parseInt(hex, 16) + 1;
 }
 
-/** Pure: the request body for a chunk, and the rows that could not be mapped. */
+/** A row's lookalike value (payload.lookalike_value, set for a value-based seed audience), or undefined. */
+function lookalikeValue(r: DeliveryRow): number | undefined {
+  const v = r.payload.lookalike_value;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Pure: the request body for a chunk, and the rows that could not be mapped. Rows of a lookalike seed
+ * carry a value: the schema then ends with LOOKALIKE_VALUE (a value-based custom audience requires it
+ * on every call; a row without a value is rejected rather than sent without one).
+ */
 export function buildMetaUsersRequest(rows: readonly DeliveryRow[], idempotencyKey: string): { body?: MetaUsersRequest; sent: string[]; rejected: RowRejection[] } {
   const present = new Set<MetaSchemaKey>();
   for (const r of rows) for (const k of META_SCHEMA_ORDER) if (r.identifiers[k]) present.add(k);
-  const schema = META_SCHEMA_ORDER.filter((k) => present.has(k));
+  const valueBased = rows.some((r) => lookalikeValue(r) !== undefined);
+  const keys = META_SCHEMA_ORDER.filter((k) => present.has(k));
+  const schema: MetaSchemaKey[] = valueBased ? [...keys, META_VALUE_KEY] : keys;
   const rejected: RowRejection[] = [];
   const sent: string[] = [];
-  const data: string[][] = [];
+  const data: (string | number)[][] = [];
   for (const r of rows) {
-    const values = schema.map((k) => r.identifiers[k] ?? '');
+    const values: (string | number)[] = keys.map((k) => r.identifiers[k] ?? '');
     if (values.every((v) => v === '')) {
       rejected.push({ entityId: r.entityId, reason: 'no identifier Meta can match on (EMAIL, PHONE, FN, LN, CT, ZIP, COUNTRY)', retryable: false });
       continue;
+    }
+    if (valueBased) {
+      const value = lookalikeValue(r);
+      if (value === undefined || !(value >= 0)) {
+        rejected.push({ entityId: r.entityId, reason: 'no LOOKALIKE_VALUE for a value-based seed audience (a non-negative number)', retryable: false });
+        continue;
+      }
+      values.push(value);
     }
     data.push(values);
     sent.push(r.entityId);

@@ -14,7 +14,7 @@ import type { Hit, HitCore } from './hit-interpreter.ts';
 export const FEED_HIT_COLUMNS = [
   'delivery_id', 'file_name', 'record_no', 'visitor_id', 'visit_num', 'visit_start_time_gmt', 'visit_page_num',
   'hit_time_gmt', 'page_event', 'pagename', 'page_url', 'event_ids', 'is_page_view', 'is_purchase', 'purchase_id',
-  'revenue', 'units', 'customer_id', 'consent',
+  'revenue', 'units', 'customer_id', 'consent', 'mcvisid',
 ] as const;
 
 export const FEED_PRODUCT_COLUMNS = [
@@ -65,7 +65,8 @@ export class FeedRowEncoder {
     w.cents(h.revenueCents).tab()
       .int(h.units).tab();
     optionalField(w, rec, cols.customerId, 'the customer id column').tab();
-    optionalField(w, rec, cols.consent, 'the consent column').endRow();
+    optionalField(w, rec, cols.consent, 'the consent column').tab();
+    optionalField(w, rec, cols.mcvisid, 'mcvisid').endRow();
   }
 
   /** One feed_hit row from a typed hit. */
@@ -82,7 +83,8 @@ export class FeedRowEncoder {
       .cents(h.revenueCents).tab()
       .int(h.units).tab()
       .text(h.customerId, 'the customer id column').tab()
-      .text(h.consent, 'the consent column')
+      .text(h.consent, 'the consent column').tab()
+      .text(h.mcvisid, 'mcvisid')
       .endRow();
   }
 

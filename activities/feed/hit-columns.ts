@@ -46,6 +46,8 @@ export interface HitColumns {
   duplicatePurchase: number;
   customerId: number;
   consent: number;
+  /** mcvisid (the ECID, 38 digits), or -1 when the feed lacks it. */
+  mcvisid: number;
 }
 
 export const REQUIRED_COLUMNS = ['post_visid_high', 'post_visid_low', 'visit_num', 'visit_start_time_gmt', 'visit_page_num'] as const;
@@ -94,5 +96,6 @@ export function resolveHitColumns(columns: readonly string[], options: HitColumn
     duplicatePurchase: at('duplicate_purchase'),
     customerId: optional('customerIdColumn', options.customerIdColumn),
     consent: optional('consentColumn', options.consentColumn),
+    mcvisid: at('mcvisid'),
   };
 }

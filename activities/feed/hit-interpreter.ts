@@ -43,6 +43,8 @@ export interface Hit extends HitCore {
   purchaseId: string | null;
   customerId: string | null;
   consent: string | null;
+  /** The feed's mcvisid (ECID) as delivered, or null. */
+  mcvisid: string | null;
 }
 
 export type Rejected = { kind: 'excluded'; reason: ExclusionReason } | { kind: 'quarantined'; reason: string };
@@ -208,6 +210,7 @@ export function interpretHit(rec: RawRecord, cols: HitColumns): HitOutcome {
       purchaseId: optionalText(rec, cols.purchaseId),
       customerId: optionalText(rec, cols.customerId),
       consent: optionalText(rec, cols.consent),
+      mcvisid: optionalText(rec, cols.mcvisid),
     },
   };
 }

@@ -10,6 +10,8 @@
  * (boundary 'online') and are not written. Running the activity twice changes nothing: a blob of the
  * same cycle already in the store is left as it is (a real-time rewrite since then is kept).
  * The ECIDs online_identity_map holds for the cycle's entities are written as `<ns>:ecid:<ecid>`.
+ * First, the map learns the ECIDs the cycle's feed observed: each 38-digit `mcvisid` of the hits of
+ * the run's feature snapshot names the entity of its hit (see recordFeedEcids).
  */
 import type { Redis } from 'ioredis';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
@@ -76,6 +78,28 @@ interface Row {
   ecids: string[] | null;
 }
 
+/**
+ * Upserts online_identity_map from the feed: for every 38-digit mcvisid among the hits of the run's
+ * feature snapshot deliveries, the entity (visitor key) of its latest hit, source 'feed_mcvisid'.
+ * The latest observation wins over an earlier one (from any source). Idempotent: an entry that
+ * already names the same entity is left as it is. Returns the entries inserted or changed.
+ */
+export async function recordFeedEcids(runId: string): Promise<number> {
+  const res = await getPool().query(
+    `INSERT INTO online_identity_map (ecid, entity_id, source)
+     SELECT DISTINCT ON (h.mcvisid) h.mcvisid, h.visitor_id, 'feed_mcvisid'
+       FROM activation_run ar
+       JOIN feature_snapshot s ON s.snapshot_id = ar.snapshot_id
+       JOIN feed_hit h ON h.delivery_id = ANY(s.delivery_ids)
+      WHERE ar.run_id = $1 AND h.mcvisid ~ '^[0-9]{38}$' AND h.visitor_id ~ '^[0-9]{1,20}_[0-9]{1,20}$'
+      ORDER BY h.mcvisid, h.hit_time_gmt DESC, h.delivery_id DESC, h.record_no DESC
+     ON CONFLICT (ecid) DO UPDATE SET entity_id = EXCLUDED.entity_id, source = EXCLUDED.source, updated_at = now()
+      WHERE online_identity_map.entity_id IS DISTINCT FROM EXCLUDED.entity_id`,
+    [runId],
+  );
+  return res.rowCount ?? 0;
+}
+
 export async function publishOnlineActivity(input: PublishOnlineInput, deps: { redis?: Redis; now?: () => number } = {}): Promise<PublishOnlineResult> {
   const pool = getPool();
   const redis = deps.redis ?? activityRedis();
@@ -93,6 +117,9 @@ export async function publishOnlineActivity(input: PublishOnlineInput, deps: { r
     log.info('no canonical records for this run; nothing to publish online');
     return result;
   }
+
+  const learned = await recordFeedEcids(input.runId);
+  if (learned > 0) log.info({ ecids: learned }, 'ECID map entries recorded from the feed\'s mcvisid');
 
   await redisReady(redis, 10_000);
   await publishBlobScript.load(redis);

@@ -47,7 +47,7 @@ describe('FeedRowEncoder.hitFromRecord', () => {
   it('writes a feed_hit row with NULL for empty texts and the visitor id from both halves', () => {
     const { fromBytes } = bothWays({ post_pagename: Buffer.from('Zürich\tcentre', 'latin1'), post_page_url: Buffer.alloc(0) });
     expect(fromBytes).toBe(
-      ['rs_2024-05-01', '01-rs_2024-05-01.tsv.gz', '7', '3085510024563356709_6917529589236548608', '1', '1714521600', '1', '1714521600', '0', 'Zürich\\tcentre', '\\N', '{}', 't', 'f', '\\N', '0.00', '0', '\\N', '\\N'].join('\t') + '\n',
+      ['rs_2024-05-01', '01-rs_2024-05-01.tsv.gz', '7', '3085510024563356709_6917529589236548608', '1', '1714521600', '1', '1714521600', '0', 'Zürich\\tcentre', '\\N', '{}', 't', 'f', '\\N', '0.00', '0', '\\N', '\\N', '\\N'].join('\t') + '\n',
     );
   });
 

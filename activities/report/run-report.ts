@@ -66,7 +66,7 @@ tr.fail td:first-child{border-left:4px solid ${STATUS_COLOURS.fail}}
 tr.warn td:first-child{border-left:4px solid ${STATUS_COLOURS.warn}}
 tr.pass td:first-child{border-left:4px solid ${STATUS_COLOURS.pass}}
 .status{font-weight:600;text-transform:uppercase;font-size:12px}
-.status.pass{color:${STATUS_COLOURS.pass}}.status.warn{color:${STATUS_COLOURS.warn}}.status.fail{color:${STATUS_COLOURS.fail}}
+.status.pass{color:${STATUS_COLOURS.pass}}.status.warn{color:${STATUS_COLOURS.warn}}.status.fail{color:${STATUS_COLOURS.fail}}.status.skip{color:#6b7280}
 .chart{max-width:100%;height:auto;display:block}
 .chart .tick{font-size:11px;fill:#57606a}
 .chart .axis{font-size:12px;fill:#1f2328}
@@ -162,13 +162,18 @@ function ownershipSection(d: RunReportData): string {
   return `<section id="ownership"><h2>Decision ownership</h2><table id="ownership-table"><thead><tr><th>Destination</th><th>Kind</th><th>Decision point</th><th>Owner</th><th>Latency budget</th></tr></thead><tbody>${body}</tbody></table></section>`;
 }
 
+/** A gate that passed without a value could not measure (no baseline, no rows): shown as skip, as `scoreflow status` does. */
+function shownStatus(r: GateResult): GateStatus | 'skip' {
+  return r.status === 'pass' && r.value === null ? 'skip' : r.status;
+}
+
 function gateSection(d: RunReportData): string {
   if (d.gate.results.length === 0) return '<section id="gates"><h2>Gate results</h2><p class="empty">The gates did not run for this run.</p></section>';
   const rows = [...d.gate.results]
     .sort((a, b) => RANK[a.status] - RANK[b.status] || a.gate.localeCompare(b.gate) || a.subject.localeCompare(b.subject))
     .map(
       (r) =>
-        `<tr class="${r.status}"><td><span class="status ${r.status}">${r.status}</span></td><td>${escapeXml(r.gate)}</td><td>${escapeXml(r.subject)}</td>` +
+        `<tr class="${shownStatus(r)}"><td><span class="status ${shownStatus(r)}">${shownStatus(r)}</span></td><td>${escapeXml(r.gate)}</td><td>${escapeXml(r.subject)}</td>` +
         `<td class="num">${num(r.value)}</td><td class="num">${num(r.warnAt)}</td><td class="num">${num(r.failAt)}</td><td>${escapeXml(r.detail)}</td></tr>`,
     );
   return `<section id="gates"><h2>Gate results</h2><table><thead><tr><th>Status</th><th>Gate</th><th>Subject</th><th>Value</th><th>Warn at</th><th>Fail at</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
@@ -204,8 +209,8 @@ function audienceSection(d: RunReportData): string {
 }
 
 export function renderRunReport(d: RunReportData): string {
-  const counts = { pass: 0, warn: 0, fail: 0 };
-  for (const r of d.gate.results) counts[r.status]++;
+  const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
+  for (const r of d.gate.results) counts[shownStatus(r)]++;
   const meta = [
     ['pipeline', d.pipeline],
     ['run status', d.runStatus ?? 'unknown'],
@@ -223,7 +228,7 @@ export function renderRunReport(d: RunReportData): string {
 <body>
 <header><h1>Run ${escapeXml(d.runId)} <span class="badge ${d.gate.status}">gate ${escapeXml(d.gate.status.replace('_', ' '))}</span></h1>
 <p class="meta">${meta}</p>
-<p class="meta">${d.gate.results.length} gate results: ${counts.fail} fail, ${counts.warn} warn, ${counts.pass} pass.</p></header>
+<p class="meta">${d.gate.results.length} gate results: ${counts.fail} fail, ${counts.warn} warn, ${counts.pass} pass, ${counts.skip} skipped (nothing to compare with yet).</p></header>
 ${scoreSection(d)}
 ${psiSection(d)}
 ${audienceSection(d)}

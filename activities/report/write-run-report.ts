@@ -88,8 +88,8 @@ async function audiences(runId: string): Promise<NonNullable<RunReportData['audi
 export async function loadRunReportData(runId: string): Promise<RunReportData> {
   const pool = getPool();
   const run = (
-    await pool.query<{ pipeline: string; status: string; snapshot_id: string | null; model_name: string | null; model_version: string | null; decision_policy: string | null; pipeline_config: Parameters<typeof destinationOwnership>[0] }>(
-      'SELECT pipeline, status, snapshot_id, model_name, model_version, decision_policy, pipeline_config FROM activation_run WHERE run_id = $1',
+    await pool.query<{ pipeline: string; status: string; stage: string; snapshot_id: string | null; model_name: string | null; model_version: string | null; decision_policy: string | null; pipeline_config: Parameters<typeof destinationOwnership>[0] }>(
+      'SELECT pipeline, status, stage, snapshot_id, model_name, model_version, decision_policy, pipeline_config FROM activation_run WHERE run_id = $1',
       [runId],
     )
   ).rows[0];
@@ -125,7 +125,8 @@ export async function loadRunReportData(runId: string): Promise<RunReportData> {
     runId,
     pipeline: run?.pipeline ?? evaluation?.pipeline ?? 'unknown',
     generatedAt: new Date().toISOString(),
-    runStatus: run?.status ?? null,
+    // The report is written inside the run, before its end is recorded: say so rather than "RUNNING".
+    runStatus: run?.status === 'RUNNING' ? `running (at ${run.stage} when this report was written; \`scoreflow status --run ${runId}\` has the outcome)` : (run?.status ?? null),
     model,
     snapshotId: run?.snapshot_id ?? evaluation?.snapshot_id ?? null,
     baselineRunId,

@@ -53,10 +53,13 @@ describe('scoreflow worker, as started from the CLI', () => {
     expect(stderr).toContain(`"url":"http://127.0.0.1:${port}/metrics","host":"127.0.0.1"`);
   });
 
-  it('writes one log format on stderr: every line is pino JSON, the SDK\'s included', () => {
+  it('writes one log format on stderr: every line is pino JSON, the SDK\'s included (through a graceful stop)', async () => {
+    const exited = new Promise((r) => worker.once('exit', r));
+    worker.kill('SIGTERM');
+    await exited;
     const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[scoreflow]'));
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
-    expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'temporal-sdk')).toBe(true);
+    expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'temporal-sdk'), stderr).toBe(true);
   });
 });

@@ -55,6 +55,13 @@ describe('renderRunReport', () => {
     expect(html).toContain("default-src 'none'");
   });
 
+  it('counts a gate that could not measure as skipped, not passed, as `scoreflow status` does', () => {
+    const html = renderRunReport(data);
+    expect(html).toContain('5 gate results: 1 fail, 1 warn, 2 pass, 1 skipped (nothing to compare with yet).');
+    expect(html).toMatch(/<tr class="skip"><td><span class="status skip">skip<\/span><\/td><td>featurePsi<\/td><td>recency_days<\/td>/);
+    expect(html).toMatch(/<tr class="pass"><td><span class="status pass">pass<\/span><\/td><td>featurePsi<\/td><td>frequency<\/td>/);
+  });
+
   it("shows each destination's decision point, owner and latency budget, and which destinations declare none", () => {
     const html = renderRunReport({
       ...data,

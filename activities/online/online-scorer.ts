@@ -15,19 +15,29 @@ export type OnlineScorer = Pick<Scorer, 'modelId' | 'version' | 'score'> & { pol
  * Resolves and loads the pipeline's champion. When the registry (PostgreSQL) cannot be reached, the
  * pipeline's default artifact is loaded from disk instead, and `source` says so.
  */
-export async function loadChampionScorer(pipelinePath: string): Promise<{ scorer: OnlineScorer; source: 'registry' | 'default-artifact'; registryError?: string }> {
+/**
+ * Where the served model came from, in the words `scoreflow models status` uses: the pipeline pin,
+ * the registry champion, or the pipeline's defaultArtifact (registered on first use);
+ * `default-artifact-offline` when the registry could not be reached and the file was loaded instead.
+ */
+export type ServedModelSource = 'pin' | 'registry-champion' | 'default-artifact' | 'default-artifact-offline';
+
+export async function loadChampionScorer(pipelinePath: string): Promise<{ scorer: OnlineScorer; source: ServedModelSource; registryError?: string }> {
   try {
     // Loaded on demand: the registry path needs PostgreSQL, the default artifact does not.
-    const { resolveModelActivity } = await import('../scoring/resolve-model.ts');
+    const { nextModel, resolveModelActivity } = await import('../scoring/resolve-model.ts');
+    const next = await nextModel({ pipelinePath });
     const m = await resolveModelActivity({ pipelinePath });
     const scorer = await loadScorerBySha(m.sha256, m.format);
-    return { scorer: Object.assign(scorer, { policy: m.policy }), source: 'registry' };
+    // nextModel and resolveModelActivity make the same choice (chooseModel); 'none' cannot resolve.
+    const source: ServedModelSource = next.source === 'none' ? 'registry-champion' : next.source;
+    return { scorer: Object.assign(scorer, { policy: m.policy }), source };
   } catch (err) {
     const cfg = loadPipelineConfig(pipelinePath);
     if (!cfg.model.defaultArtifact) throw err;
     const bytes = readFileSync(cfg.model.defaultArtifact);
     const format = ArtifactFormat.parse((JSON.parse(bytes.toString('utf8')) as { format?: unknown }).format);
     const scorer = await loadScorer(bytes, format);
-    return { scorer: Object.assign(scorer, { policy: 'model' as const }), source: 'default-artifact', registryError: (err as Error).message };
+    return { scorer: Object.assign(scorer, { policy: 'model' as const }), source: 'default-artifact-offline', registryError: (err as Error).message };
   }
 }

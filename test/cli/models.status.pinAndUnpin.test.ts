@@ -90,7 +90,7 @@ describe('scoreflow models status / promote / unpin', () => {
     // While pinned, the batch path and serve both score with the rules policy, not 2.0.0.
     const pinnedBatch = await resolveModelActivity({ pipelinePath: p.path });
     expect(pinnedBatch).toMatchObject({ policy: 'rules', modelName: 'rules-fallback' });
-    expect(await serveModel(p.path)).toEqual({ modelId: 'rules-fallback', version: pinnedBatch.version, source: 'registry' });
+    expect(await serveModel(p.path)).toEqual({ modelId: 'rules-fallback', version: pinnedBatch.version, source: 'pin' });
 
     const unpin = await runCli(['models', 'unpin', '--pipeline', p.path, '--reason', 'fixed in 2.0.0', '--operator', 'ana', '--json']);
     expect(unpin.code).toBe(0);
@@ -103,7 +103,7 @@ describe('scoreflow models status / promote / unpin', () => {
     const batch = await resolveModelActivity({ pipelinePath: p.path });
     const served = await serveModel(p.path);
     expect(batch).toMatchObject({ modelName: name, version: '2.0.0', policy: 'model' });
-    expect(served).toEqual({ modelId: name, version: '2.0.0', source: 'registry' });
+    expect(served).toEqual({ modelId: name, version: '2.0.0', source: 'registry-champion' });
   }, 900_000);
 
   it('promote --unpin removes the pins of the pipelines on that model, audited with the promote reason', async () => {

@@ -31,7 +31,7 @@ export interface RunMetadataInput {
   explicitModel?: string;
 }
 
-const STAGES = ['load-pipeline', 'discover', 'ingest', 'identity-sources', 'features', 'resolve-model', 'score', 'gate', 'publish', 'publish-online', 'export', 'activation-drift', 'report'];
+const STAGES = ['load-pipeline', 'discover', 'ingest', 'identity-sources', 'features', 'resolve-model', 'score', 'gate', 'publish', 'publish-online', 'export', 'activation-drift', 'verify', 'report'];
 
 export function runUserMetadata(i: RunMetadataInput): { staticSummary: string; staticDetails: string } {
   const model = i.explicitModel
@@ -43,7 +43,14 @@ export function runUserMetadata(i: RunMetadataInput): { staticSummary: string; s
       : 'model resolved at run';
   const feed = i.rollbackOf ? `rollback of ${i.rollbackOf}` : i.feedDate ? `${i.feedDate} feed` : 'no delivery yet';
   const staticSummary = `${i.cfg.name} · ${model} · ${feed}`;
-  const stages = STAGES.filter((s) => s !== 'publish-online' || i.cfg.online.enabled).filter((s) => !i.rollbackOf || !['discover', 'ingest', 'identity-sources', 'features'].includes(s));
+  // As the workflow runs them: publish-online when online is on, verify when a destination asks for
+  // read-back, no feed stages in a rollback, and the lift measurement after the attribution window.
+  const verifies = i.cfg.destinations.some((d) => d.kind !== 'file' && 'verify' in d && d.verify);
+  const stages = STAGES.filter((s) => s !== 'publish-online' || i.cfg.online.enabled)
+    .filter((s) => s !== 'verify' || verifies)
+    .filter((s) => !i.rollbackOf || !['discover', 'ingest', 'identity-sources', 'features'].includes(s));
+  const window = i.cfg.measurement?.attributionWindow;
+  if (window && !i.rollbackOf) stages.push(`measure lift (after ${window})`);
   const staticDetails = [
     `**Pipeline** ${i.cfg.name} · model ${i.cfg.model.name} (${model})`,
     i.rollbackOf ? `**Rollback of** ${i.rollbackOf}` : `**Feed** ${i.feedDir}${i.feedDate ? ` (newest delivery ${i.feedDate})` : ''}`,

@@ -174,9 +174,21 @@ export function guardClient<C extends pg.Client | pg.PoolClient>(client: C): C {
   return client;
 }
 
+/**
+ * A client with its 'error' listener from construction on, so no path (a pool's internal checkout, a
+ * connection being set up or ended, a client handed over before the caller's code runs) leaves a
+ * window in which a terminated backend's FATAL message is an unhandled event.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    guardClient(this);
+  }
+}
+
 /** A standalone client (admin work, migrations) guarded like the pool's. */
 export function newClient(connectionString: string): pg.Client {
-  return guardClient(new pg.Client({ connectionString }));
+  return new GuardedClient({ connectionString });
 }
 
 function track(client: pg.PoolClient, scope: QueryScope | undefined): pg.PoolClient {
@@ -205,7 +217,7 @@ class ScopedPool extends pg.Pool {
 
 /** A pool with guarded, scoped checkouts; its idle clients' errors are dropped (pg-pool discards those clients). */
 export function createPool(url: string, max: number): pg.Pool {
-  const pool = new ScopedPool({ connectionString: url, max });
+  const pool = new ScopedPool({ connectionString: url, max, Client: GuardedClient });
   pool.on('error', () => {
     /* an idle client died: pg-pool removes it; the next query opens a new connection */
   });

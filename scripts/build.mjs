@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.build-stamp');
-const SOURCE_DIRS = ['activities', 'contracts', 'workflows', 'workers', 'scripts', 'cli'];
+const SOURCE_DIRS = ['activities', 'contracts', 'workflows', 'workers', 'scripts', 'tools', 'cli'];
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
 function newestMtime(path) {

@@ -5,21 +5,8 @@
  *   node --import tsx scripts/contracts-release.ts [--only <name>] [--dir <releasedDir>]
  */
 import { parseArgs } from 'node:util';
-import { runContractsCheck } from '../activities/contracts/check.ts';
-import { DEFAULT_RELEASED_DIR } from '../activities/contracts/released-snapshots.ts';
-import { releaseContract, type ReleaseResult } from '../activities/contracts/release.ts';
-import type { DataContract } from '../contracts/contract.ts';
+import { releaseContracts } from '../activities/contracts/release.ts';
 import { ALL_CONTRACTS } from '../contracts/registry.ts';
-
-export async function releaseContracts(opts: { contracts?: readonly DataContract[]; releasedDir?: string } = {}): Promise<ReleaseResult[]> {
-  const releasedDir = opts.releasedDir ?? DEFAULT_RELEASED_DIR;
-  const contracts = opts.contracts ?? ALL_CONTRACTS;
-  const check = await runContractsCheck({ releasedDir, contracts, write: (t) => void process.stderr.write(t) });
-  if (!check.ok) throw new Error(`contracts check failed (${check.failures.length}); nothing was released`);
-  const out: ReleaseResult[] = [];
-  for (const c of contracts) out.push(await releaseContract(c, releasedDir));
-  return out;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, dir: { type: 'string' } } });

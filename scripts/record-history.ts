@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeTestPipeline } from '../test/helpers/pipeline.ts';
+import { writeGeneratedFeedPipeline } from '../tools/pipeline-base.ts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { statusQuery, type RunStatusView } from '../workflows/messages.ts';
@@ -40,8 +40,8 @@ process.env.SCOREFLOW_REPORT_DIR = join(work, 'reports');
 
 // Imported after the environment is set: the worker and the activities read it.
 const { closePools, migrate, recreateDatabase } = await import('../activities/store/db.ts');
-const { freePort, startDevServer } = await import('./dev-server.ts');
-const { generateFeed } = await import('../activities/feed/generator.ts');
+const { freePort, startDevServer } = await import('../cli/services/dev-server.ts');
+const { generateFeed } = await import('../tools/feed-generator/generator.ts');
 const { registerModelFile, promoteModel } = await import('../activities/scoring/model-operations.ts');
 const { createWorker } = await import('../workers/worker.ts');
 
@@ -57,9 +57,9 @@ async function until(handle: WorkflowHandle, what: string, ok: (s: RunStatusView
   throw new Error(`${handle.workflowId}: not ${what} within 120 s`);
 }
 
-/** The test pipeline (test/helpers/pipeline.ts) scored through the registry, with a file destination and no online store. */
+/** The test pipeline (tools/pipeline-base.ts) scored through the registry, with a file destination and no online store. */
 function pipelineFile(name: string, inbox: string): string {
-  return writeTestPipeline(
+  return writeGeneratedFeedPipeline(
     {
       inbox,
       model: { name: 'purchase-propensity' },

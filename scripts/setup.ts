@@ -4,7 +4,7 @@
  * throwaway database, so a developer's `scoreflow` database never decides whether CI passes.
  */
 import { closePools } from '../activities/store/db.ts';
-import { ensureBinary, ensureMigrated } from './ensure-services.ts';
+import { ensureBinary, ensureMigrated } from '../cli/services/ensure-services.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 ensureBinary(log);

@@ -4,5 +4,5 @@ export const PipelineKey = defineSearchAttributeKey('Pipeline', SearchAttributeT
 export const ModelVersionKey = defineSearchAttributeKey('ModelVersion', SearchAttributeType.KEYWORD);
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
 export const GateStatusKey = defineSearchAttributeKey('GateStatus', SearchAttributeType.KEYWORD);
-/** The newest feed delivery a run took up (registered as Keyword by scripts/dev-server.ts). */
+/** The newest feed delivery a run took up (registered as Keyword by cli/services/dev-server.ts). */
 export const DeliveryIdKey = defineSearchAttributeKey('DeliveryId', SearchAttributeType.KEYWORD);

@@ -15,6 +15,7 @@ import { FileExportWriter } from './file-export.ts';
 import { cursorPages, type Shard } from '../store/shard.ts';
 import { heartbeat } from '../run/heartbeat.ts';
 import { syncDestination } from './sync-destination.ts';
+import type { ExportResult } from './run-records.ts';
 import type { StatefulDestination } from './adapter-factory.ts';
 
 export interface ExportInput extends PipelineRef {
@@ -22,26 +23,6 @@ export interface ExportInput extends PipelineRef {
   destination: string;
   /** One entity-hash range of the run (absent: all of it); stateful destinations only. */
   shard?: Shard;
-}
-
-export interface ExportResult {
-  destination: string;
-  kind: string;
-  rows: number;
-  location?: string;
-  adds?: number;
-  updates?: number;
-  removes?: number;
-  rejected?: number;
-}
-
-/**
- * Every canonical record of a run, in memory. Only for small runs outside activities (`scoreflow sync
- * preview` without a stored plan); the export streams instead.
- */
-export async function loadRunRecords(runId: string): Promise<CanonicalRecord[]> {
-  const { rows } = await getPool().query<{ record: CanonicalRecord }>('SELECT record FROM activation_record WHERE run_id = $1 ORDER BY entity_id', [runId]);
-  return rows.map((r) => r.record);
 }
 
 export async function exportDestinationActivity(input: ExportInput): Promise<ExportResult> {

@@ -16,8 +16,7 @@ import { buildDesiredRows } from './desired-rows.ts';
 import { canonicalJson, chunkPlan, DEFAULT_REFRESH_LEAD_MS, loadPlan, loadSyncState, planCounts, planSync, syncStateKey, type SyncCheckpoint, type SyncPlan } from './sync-engine.ts';
 import { executeStreamedPlan, loadOrCreateStreamedPlan, mergeIdentity, STREAM_MAX_CHUNK_ROWS, type IdentityFigures } from './stream-sync.ts';
 import { shardKey, shardParams, shardPredicate, type Shard } from '../store/shard.ts';
-import type { ExportResult } from './export-activity.ts';
-import { loadRunRecords } from './export-activity.ts';
+import { loadRunRecords, type ExportResult } from './run-records.ts';
 
 /**
  * Refuses a destination whose config changed while its mappingVersion stayed the same: every change

@@ -17,7 +17,7 @@ import { getPool } from '../store/db.ts';
 import { logger } from '../observability/logger.ts';
 import { createAdapter } from './adapter-factory.ts';
 import { buildDesiredRows } from './desired-rows.ts';
-import { loadRunRecords } from './export-activity.ts';
+import { loadRunRecords } from './run-records.ts';
 import { pinMappingVersion, statefulDestination } from './sync-destination.ts';
 import {
   chunkPlan,

@@ -10,7 +10,7 @@
  *     interval exp(L ± z·se(L)) − 1.
  *   The interval is not symmetric around the estimate and never goes below −100%; on the log scale
  *   the sampling distribution is much closer to normal than the ratio itself, which keeps coverage
- *   near nominal when the control arm is small (a holdout). scripts/lift-coverage.ts measures it.
+ *   near nominal when the control arm is small (a holdout). tools/lift-coverage.ts measures it.
  * - Two-proportion z-test (pooled, H0: pT = pC): p̄ = (xT + xC)/(nT + nC),
  *     z = (pT − pC) / sqrt(p̄(1−p̄)(1/nT + 1/nC)), two-sided p = 2Φ(−|z|).
  * - Revenue per visitor (every user, zeros included): Welch's t-test, se = sqrt(sT²/nT + sC²/nC),
@@ -636,4 +636,21 @@ export function formatLiftText(result: LiftResult): string {
   }
   lines.push(result.trustworthy ? '  trustworthy   yes' : `  trustworthy   NO: ${result.reason ?? ''}`);
   return lines.join('\n');
+}
+
+/** One run's measured lift as stored in lift_report and rendered by activities/report/lift-report.ts. */
+export interface LiftReport {
+  runId: string;
+  pipeline: string;
+  cycleRunId: string;
+  window: { start: string; end: string; days: number };
+  observedThrough: string | null;
+  entities: number;
+  overall: LiftResult;
+  breakdowns: Record<'modelVersion' | 'segment' | 'destination' | 'scoreDecile', BreakdownGroup[]>;
+  cumulative: { day: number; control: number; treatment: number; controlN: number; treatmentN: number }[];
+  /** The configured control share the sample-ratio checks used (absent in reports stored before it was recorded). */
+  expectedControlShare?: number;
+  /** The HTML report written for this measurement, when one was written. */
+  htmlPath?: string | null;
 }

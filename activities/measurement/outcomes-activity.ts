@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { getPool, withTransaction } from '../store/db.ts';
 import { copyRows, type CopyValue } from '../store/copy-rows.ts';
 import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
-import { liftBreakdown, liftFromRows, summarizeArms, type BreakdownRow, type LiftResult, type BreakdownGroup } from './lift.ts';
+import { liftBreakdown, liftFromRows, summarizeArms, type BreakdownRow, type LiftResult, type LiftReport } from './lift.ts';
 import { logger } from '../observability/logger.ts';
 import { renderLiftReport } from '../report/lift-report.ts';
 import { reportFolderName } from '../report/write-run-report.ts';
@@ -23,22 +23,6 @@ export interface OutcomesInput extends PipelineRef {
   windowDays?: number;
   /** Where the HTML report goes: $SCOREFLOW_REPORT_DIR, else .data/reports under the working directory. */
   reportDir?: string;
-}
-
-export interface LiftReport {
-  runId: string;
-  pipeline: string;
-  cycleRunId: string;
-  window: { start: string; end: string; days: number };
-  observedThrough: string | null;
-  entities: number;
-  overall: LiftResult;
-  breakdowns: Record<'modelVersion' | 'segment' | 'destination' | 'scoreDecile', BreakdownGroup[]>;
-  cumulative: { day: number; control: number; treatment: number; controlN: number; treatmentN: number }[];
-  /** The configured control share the sample-ratio checks used (absent in reports stored before it was recorded). */
-  expectedControlShare?: number;
-  /** The HTML report written for this measurement, when one was written. */
-  htmlPath?: string | null;
 }
 
 export async function computeOutcomesActivity(

@@ -11,7 +11,7 @@
  */
 import { liftHeadline } from './lift-headline.ts';
 import { NOT_ROUTED, NOT_ROUTED_NOTE } from './not-routed.ts';
-import type { LiftReport } from '../measurement/outcomes-activity.ts';
+import type { LiftReport } from '../measurement/lift.ts';
 import type { BreakdownGroup, LiftResult, LiftOk, SrmResult } from '../measurement/lift.ts';
 import { ARM_COLOURS, STATUS_COLOURS, barsWithIntervalsSvg, escapeXml, intervalChartSvg, stepLinesSvg, type IntervalItem } from './svg-charts.ts';
 

@@ -13,7 +13,7 @@ import { exportContracts, type ContractExportFormat } from '../../activities/con
 import { DEFAULT_RELEASED_DIR } from '../../activities/contracts/released-snapshots.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { ALL_CONTRACTS } from '../../contracts/registry.ts';
-import { releaseContracts } from '../../scripts/contracts-release.ts';
+import { releaseContracts } from '../../activities/contracts/release.ts';
 import { emit } from '../output.ts';
 import { UsageError, oneOf } from './flag-values.ts';
 

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EXIT, emit, fail } from '../output.ts';
-import { startDevServer } from '../../scripts/dev-server.ts';
-import { DATA_DIR, ensureBinary, ensureMigrated } from '../../scripts/ensure-services.ts';
+import { startDevServer } from '../services/dev-server.ts';
+import { DATA_DIR, ensureBinary, ensureMigrated } from '../services/ensure-services.ts';
 import { runWorker } from '../../workers/worker.ts';
 import { routeSdkLogsToPino } from '../../workers/sdk-logging.ts';
 import { defaultPipelinePath, startRun } from './run.ts';

@@ -1,12 +1,12 @@
 /**
  * `scoreflow feed generate`: synthetic Adobe data feed deliveries in the real format, with the CRM
- * extract, CMP consent and the hidden ground truth beside them (activities/feed/generator.ts).
+ * extract, CMP consent and the hidden ground truth beside them (tools/feed-generator/generator.ts).
  * `scoreflow feed follow-up`: one later delivery of the same visitors whose purchases follow the
  * holdout arms, for measuring lift (ground_truth_followup_<date>.csv beside it).
  */
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { generateFeed, generateFollowUp, type Drift, type GenerateResult, type FollowUpResult } from '../../activities/feed/generator.ts';
+import { generateFeed, generateFollowUp, type Drift, type GenerateResult, type FollowUpResult } from '../../tools/feed-generator/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { emit, progress } from '../output.ts';

@@ -8,7 +8,8 @@ import { NOT_ROUTED, NOT_ROUTED_NOTE } from '../../activities/report/not-routed.
 import { UsageError, emit } from '../output.ts';
 import { formatLiftText, liftFromCounts, type LiftFromCountsInput, type LiftResult } from '../../activities/measurement/lift.ts';
 import { getPool } from '../../activities/store/db.ts';
-import { defaultReportDir, writeLiftReportHtml, type LiftReport } from '../../activities/measurement/outcomes-activity.ts';
+import { defaultReportDir, writeLiftReportHtml } from '../../activities/measurement/outcomes-activity.ts';
+import type { LiftReport } from '../../activities/measurement/lift.ts';
 
 /** A command-line argument that cannot be used; the message names the flag and the expected form. */
 export { UsageError };

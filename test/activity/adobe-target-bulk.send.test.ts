@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DestinationRejectedError, DestinationThrottledError, type DeliveryRow, type SendContext } from '../../activities/destinations/adapter.ts';
 import { TARGET_CLEAR_SENTINEL, createTargetBulkAdapter, type TargetBulkProgress } from '../../activities/destinations/adobe-target-bulk.ts';
 import { SlidingWindowLimiter } from '../../activities/destinations/sliding-window-limiter.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
 
 const servers: RunningTargetServer[] = [];
 afterEach(async () => {

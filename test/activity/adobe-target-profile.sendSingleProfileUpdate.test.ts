@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DestinationThrottledError } from '../../activities/destinations/adapter.ts';
 import { TARGET_CLEAR_SENTINEL } from '../../activities/destinations/adobe-target-rules.ts';
 import { TargetProfileInputError, buildSingleProfileUpdate, sendSingleProfileUpdate } from '../../activities/destinations/adobe-target-profile.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
 
 let target: RunningTargetServer;
 beforeAll(async () => {

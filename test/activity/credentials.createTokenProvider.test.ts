@@ -13,9 +13,9 @@ import { createTokenProvider, refreshSkewMs } from '../../activities/destination
 import { DestinationRejectedError, type DeliveryRow } from '../../activities/destinations/adapter.ts';
 import { sha256Hex } from '../../activities/identity/normalize.ts';
 import { createLogger, logger, setLogger } from '../../activities/observability/logger.ts';
-import { startGoogleServer, type RunningGoogleServer } from '../../scripts/contract-servers/google.ts';
-import { startMetaServer } from '../../scripts/contract-servers/meta.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
+import { startGoogleServer, type RunningGoogleServer } from '../../tools/contract-servers/google.ts';
+import { startMetaServer } from '../../tools/contract-servers/meta.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
 
 const tag = randomUUID().slice(0, 8).replace(/-/g, '');
 const ENV = { id: `CF_GID_${tag}`, secret: `CF_GSECRET_${tag}`, refresh: `CF_GREFRESH_${tag}`, aid: `CF_AID_${tag}`, asecret: `CF_ASECRET_${tag}`, meta: `CF_META_${tag}` };

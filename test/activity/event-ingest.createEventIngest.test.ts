@@ -12,7 +12,7 @@ import { createOnlineRedis, redisReady } from '../../activities/online/redis-con
 import { createWebhookAdapter } from '../../activities/destinations/webhook.ts';
 import { createNatsJetStreamAdapter, type NatsJetStreamAdapter } from '../../activities/destinations/nats-jetstream.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { ALL_CONSENT, DECISION_CONFIG, NO_CONSENT, cartScorer, ecid, entityId, features, record, uid, writeCycle, xdmEvent } from '../helpers/online.ts';
 
 const SECRET = `whsec_${Buffer.from('h7-realtime-test-secret-0123456789').toString('base64')}`;

@@ -5,7 +5,7 @@ import { createGoogleCustomerMatchAdapter } from '../../activities/destinations/
 import { DestinationRejectedError, DestinationThrottledError, type DeliveryRow } from '../../activities/destinations/adapter.ts';
 import { executeSync, planSync, desiredRow } from '../../activities/destinations/sync-engine.ts';
 import { sha256Hex } from '../../activities/identity/normalize.ts';
-import { startGoogleServer, type RunningGoogleServer } from '../../scripts/contract-servers/google.ts';
+import { startGoogleServer, type RunningGoogleServer } from '../../tools/contract-servers/google.ts';
 
 const tag = randomUUID().slice(0, 8);
 const TOKEN_ENV = `H4A_GOOGLE_TOKEN_${tag.replace(/-/g, '')}`;

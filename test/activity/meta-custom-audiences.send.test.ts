@@ -6,7 +6,7 @@ import { buildMetaUsersRequest, createMetaCustomAudiencesAdapter, metaSessionId 
 import { DestinationRejectedError, DestinationThrottledError, type DeliveryRow } from '../../activities/destinations/adapter.ts';
 import { desiredRow, executeSync, idempotencyKey, planSync } from '../../activities/destinations/sync-engine.ts';
 import { sha256Hex } from '../../activities/identity/normalize.ts';
-import { startMetaServer, type RunningMetaServer } from '../../scripts/contract-servers/meta.ts';
+import { startMetaServer, type RunningMetaServer } from '../../tools/contract-servers/meta.ts';
 
 const tag = randomUUID().slice(0, 8);
 const TOKEN_ENV = `H4A_META_TOKEN_${tag}`;

@@ -8,13 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { generateFollowUp, type FollowUpResult } from '../../activities/feed/generator.ts';
-import { visitorProfile } from '../../activities/feed/visitor-profile.ts';
+import { generateFollowUp, type FollowUpResult } from '../../tools/feed-generator/generator.ts';
+import { visitorProfile } from '../../tools/feed-generator/visitor-profile.ts';
 import { ingestDelivery } from '../../activities/feed/ingest-delivery.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { getPool } from '../../activities/store/db.ts';
-import { createRandom } from '../../scripts/seeded-random.ts';
+import { createRandom } from '../../tools/feed-generator/seeded-random.ts';
 import { uniqueId } from '../helpers/gate-fixtures.ts';
 
 export const FOLLOW_UP_DATE = '2026-11-10';

@@ -5,7 +5,7 @@ import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../../activities/online/
 import { onlineKeys } from '../../activities/online/online-keys.ts';
 import { createOnlineRedis, redisReady } from '../../activities/online/redis-connection.ts';
 import { closePools } from '../../activities/store/db.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { ecid, entityId, features, record, uid, xdmEvent } from '../helpers/online.ts';
 
 const SECRET = `whsec_${Buffer.from('h7-serve-secret-abcdefghijklmnop').toString('base64')}`;

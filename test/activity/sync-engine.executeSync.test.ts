@@ -15,7 +15,7 @@ import {
 } from '../../activities/destinations/sync-engine.ts';
 import { sha256Hex } from '../../activities/identity/normalize.ts';
 import { getPool } from '../../activities/store/db.ts';
-import { startGoogleServer, type RunningGoogleServer } from '../../scripts/contract-servers/google.ts';
+import { startGoogleServer, type RunningGoogleServer } from '../../tools/contract-servers/google.ts';
 
 const tag = randomUUID().slice(0, 8);
 const TOKEN_ENV = `H4A_SYNC_TOKEN_${tag}`;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetProfileRealtimeAdapter, targetAttributes } from '../../activities/online/target-profile-realtime.ts';
 import { publishRealtime } from '../../activities/online/realtime-publish.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
 
 let target: RunningTargetServer;
 beforeAll(async () => {

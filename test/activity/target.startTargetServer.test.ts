@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { xmlFields } from '../helpers/vendor-xml.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
 
 const servers: RunningTargetServer[] = [];
 afterEach(async () => {

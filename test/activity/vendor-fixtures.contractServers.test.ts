@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { startGoogleServer, type RunningGoogleServer } from '../../scripts/contract-servers/google.ts';
-import { startMetaServer, type RunningMetaServer } from '../../scripts/contract-servers/meta.ts';
-import { startTargetServer, type RunningTargetServer } from '../../scripts/contract-servers/target.ts';
-import { startWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startGoogleServer, type RunningGoogleServer } from '../../tools/contract-servers/google.ts';
+import { startMetaServer, type RunningMetaServer } from '../../tools/contract-servers/meta.ts';
+import { startTargetServer, type RunningTargetServer } from '../../tools/contract-servers/target.ts';
+import { startWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { xmlFields } from '../helpers/vendor-xml.ts';
 
 const fixture = <T>(path: string): T => JSON.parse(readFileSync(new URL(`../fixtures/vendors/${path}`, import.meta.url), 'utf8')) as T;

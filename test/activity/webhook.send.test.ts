@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DestinationRejectedError, DestinationThrottledError, type DeliveryRow, type SendContext } from '../../activities/destinations/adapter.ts';
 import { createWebhookAdapter, type WebhookReceipt } from '../../activities/destinations/webhook.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const env = { HOOK_SECRET: SECRET };

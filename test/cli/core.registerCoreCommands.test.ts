@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isPortOpen } from '../../scripts/dev-server.ts';
+import { freePort, isPortOpen } from '../../cli/services/dev-server.ts';
 import { REPO_ROOT, runCli } from '../helpers/run-cli.ts';
 
 const children: ChildProcess[] = [];

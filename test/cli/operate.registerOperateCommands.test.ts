@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { getPipelineChampion, promote, register } from '../../activities/scoring/registry.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { statusQuery } from '../../workflows/messages.ts';

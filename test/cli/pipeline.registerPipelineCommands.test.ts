@@ -7,12 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { validatePipelineFile } from '../../activities/run/validate-pipeline.ts';
 import { pipelineJsonSchemaText } from '../../contracts/pipeline-schema.ts';
 import { closest, levenshtein } from '../../contracts/pipeline-issues.ts';
-import { startContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers } from '../../tools/contract-servers/start-all.ts';
 import { REPO_ROOT, runCli } from '../helpers/run-cli.ts';
 import { writeTestPipeline } from '../helpers/pipeline.ts';
 

@@ -4,7 +4,7 @@ import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
 import { payloadFor } from '../../activities/destinations/desired-rows.ts';
 import { rowDigest, syncStateKey } from '../../activities/destinations/sync-engine.ts';
 import { ensureDatabase, getPool } from '../../activities/store/db.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { ALL_CONSENT, NO_CONSENT, entityId, record } from '../helpers/online.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 import { runCli } from '../helpers/run-cli.ts';

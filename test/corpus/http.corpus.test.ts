@@ -13,7 +13,7 @@ import { DEFAULT_ONLINE_ROUTES } from '../../activities/online/online-blob.ts';
 import { createOnlineRedis, redisReady } from '../../activities/online/redis-connection.ts';
 import { createWebhookAdapter } from '../../activities/destinations/webhook.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { DECISION_CONFIG, cartScorer, uid } from '../helpers/online.ts';
 import { HTTP_CASES } from './http.cases.ts';
 

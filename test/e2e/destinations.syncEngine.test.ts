@@ -22,9 +22,9 @@ import { NativeConnection, Worker, bundleWorkflowCode, type ActivityInterceptors
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as activities from '../../activities/index.ts';
-import { generateFeed, generateFollowUp } from '../../activities/feed/generator.ts';
+import { generateFeed, generateFollowUp } from '../../tools/feed-generator/generator.ts';
 import { getPool } from '../../activities/store/db.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import { WORKFLOWS_PATH } from '../../workers/worker.ts';
 import { activityMetricsInterceptor, createWorkerMetrics } from '../../workers/metrics.ts';
 import type { ActivationRunInput, ActivationRunResult } from '../../workflows/activation-run.ts';

@@ -1,6 +1,6 @@
 /**
  * A cycle with no new delivery still takes expired members off every stateful destination: here a
- * member set in Google Customer Match (the contract server, scripts/contract-servers/google.ts)
+ * member set in Google Customer Match (the contract server, tools/contract-servers/google.ts)
  * whose records expire (freshness.maxAgeHours of 90 seconds) is emptied by the next run, which finds
  * nothing new in the inbox (NO_DATA). The removals are recorded in the ledger under that run, and a
  * further empty cycle removes nothing.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { syncStateKey } from '../../activities/destinations/sync-engine.ts';
 import type { Destination } from '../../contracts/pipeline-config.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import { generateRecentFeed, result, startActivationWorker, uid, type ActivationWorker } from '../helpers/activation-run.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Destination } from '../../contracts/pipeline-config.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import { statusQuery, type RunStatusView } from '../../workflows/messages.ts';
 import type { ActivationRunResult } from '../../workflows/activation-run.ts';
 import { generateRecentFeed, startActivationWorker, uid, type ActivationWorker } from '../helpers/activation-run.ts';

@@ -22,12 +22,12 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { generateFeed, generateFollowUp, type GenerateResult } from '../../activities/feed/generator.ts';
+import { generateFeed, generateFollowUp, type GenerateResult } from '../../tools/feed-generator/generator.ts';
 import { normalizeIdentifier, sha256Hex, type IdentifierType, type Platform } from '../../activities/identity/normalize.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { logger } from '../../activities/observability/logger.ts';
 import { closePools } from '../../activities/store/db.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import { recentStartDate, result as runResult, startActivationWorker, type ActivationWorker } from '../helpers/activation-run.ts';
 import { hitsAsObjects, readCsv, readDataFile, readTarEntries } from '../helpers/generated-feed-reader.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';

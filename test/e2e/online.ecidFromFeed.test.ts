@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFeed, type GenerateResult } from '../../activities/feed/generator.ts';
+import { generateFeed, type GenerateResult } from '../../tools/feed-generator/generator.ts';
 import { getPool } from '../../activities/store/db.ts';
 import { buildDecisionApi } from '../../activities/online/decision-api.ts';
 import { loadRulePolicy } from '../../activities/online/fallback-policy.ts';

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPool } from '../../activities/store/db.ts';
 import { loadVerifications } from '../../activities/destinations/verify-destination.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import type { Destination } from '../../contracts/pipeline-config.ts';
 import { verifyReport } from '../../cli/commands/verify.ts';
 import { generateRecentFeed, startActivationWorker, uid, type ActivationWorker } from '../helpers/activation-run.ts';

@@ -20,7 +20,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { CanonicalRecord } from '../../contracts/canonical-record.ts';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { getPipelineChampion, promote, register } from '../../activities/scoring/registry.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { createWorker } from '../../workers/worker.ts';

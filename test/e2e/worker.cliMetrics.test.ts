@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/dev-server.ts';
+import { freePort } from '../../cli/services/dev-server.ts';
 import { REPO_ROOT } from '../helpers/run-cli.ts';
 import { temporalAddress } from '../helpers/temporal.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.ts';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { closePools } from '../../activities/store/db.ts';
 import { WORKFLOWS_PATH } from '../../workers/worker.ts';
 import { activityBoundaryInterceptor } from '../../workers/activity-boundary.ts';

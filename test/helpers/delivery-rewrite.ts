@@ -8,8 +8,8 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { escapeHitField } from '../../activities/feed/hit-data-escape.ts';
-import { formatManifest } from '../../activities/feed/manifest-writer.ts';
+import { escapeHitField } from '../../tools/feed-generator/hit-data-escape.ts';
+import { formatManifest } from '../../tools/feed-generator/manifest-writer.ts';
 import { md5, readDataFile, readManifest, readTarEntries, size } from './generated-feed-reader.ts';
 
 export interface DeliveryRewrite {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getPool } from '../../activities/store/db.ts';
-import { createRandom } from '../../scripts/seeded-random.ts';
+import { createRandom } from '../../tools/feed-generator/seeded-random.ts';
 
 export interface FeatureRowSeed {
   visitor_id: string;

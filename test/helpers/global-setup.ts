@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate, closePools, recreateDatabase } from '../../activities/store/db.ts';
-import { freePort, startDevServer, type RunningDevServer } from '../../scripts/dev-server.ts';
+import { freePort, startDevServer, type RunningDevServer } from '../../cli/services/dev-server.ts';
 
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scoreflow_test';
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { freePort } from '../../scripts/dev-server.ts';
+import { freePort } from '../../cli/services/dev-server.ts';
 import type pg from 'pg';
 import { FEATURE_NAMES, type FeatureVector } from '../../contracts/feature-set.ts';
 import type { CanonicalRecord, ConsentPurpose } from '../../contracts/canonical-record.ts';

@@ -1,5 +1,5 @@
 /**
- * What the receivers of one set of contract servers (scripts/contract-servers/start-all.ts) and one
+ * What the receivers of one set of contract servers (tools/contract-servers/start-all.ts) and one
  * NATS JetStream stream were given, read back from the receivers themselves, per run: the webhook
  * receiver's messages by webhook-id, the stream's messages with their Nats-Msg-Id, Target's batch
  * files with the rows each applied, and Google's and Meta's unique deliveries. Beside it, what the
@@ -11,10 +11,10 @@ import { TARGET_CLEAR_SENTINEL } from '../../activities/destinations/adobe-targe
 import { metaSessionId } from '../../activities/destinations/meta-custom-audiences.ts';
 import { batchMessageId, rowMessageId } from '../../activities/destinations/row-message-id.ts';
 import { chunkPlan, idempotencyKey, loadPlan, type PlannedRow, type SyncChunk, type SyncPlan } from '../../activities/destinations/sync-engine.ts';
-import type { ContractServers } from '../../scripts/contract-servers/start-all.ts';
-import type { GoogleDelivery } from '../../scripts/contract-servers/google.ts';
-import type { MetaDelivery } from '../../scripts/contract-servers/meta.ts';
-import type { TargetBatch } from '../../scripts/contract-servers/target.ts';
+import type { ContractServers } from '../../tools/contract-servers/start-all.ts';
+import type { GoogleDelivery } from '../../tools/contract-servers/google.ts';
+import type { MetaDelivery } from '../../tools/contract-servers/meta.ts';
+import type { TargetBatch } from '../../tools/contract-servers/target.ts';
 
 export interface SentRow {
   entity_id: string;

@@ -1,13 +1,13 @@
 /**
- * The fault-injection suite's counting (scripts/chaos/accounting.ts) and its fault proxy
- * (scripts/chaos/fault-proxy.ts): a counter that could not report a loss or a duplicate, or a proxy
+ * The fault-injection suite's counting (tools/chaos/accounting.ts) and its fault proxy
+ * (tools/chaos/fault-proxy.ts): a counter that could not report a loss or a duplicate, or a proxy
  * that let refused requests through, would make `npm run chaos` pass whatever happened.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows } from '../../scripts/chaos/accounting.ts';
-import { startFaultProxy } from '../../scripts/chaos/fault-proxy.ts';
+import { countRows } from '../../tools/chaos/accounting.ts';
+import { startFaultProxy } from '../../tools/chaos/fault-proxy.ts';
 
 describe('countRows', () => {
   it('counts nothing when every planned row arrived once', () => {

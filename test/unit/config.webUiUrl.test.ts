@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localDevServerPlan, parseTemporalAddress, runLink, temporalAddress, webUiUrl } from '../../workers/config.ts';
-import { devServerArgs } from '../../scripts/dev-server.ts';
+import { devServerArgs } from '../../cli/services/dev-server.ts';
 
 describe('temporalAddress and webUiUrl: the one place the Temporal address and its Web UI are resolved', () => {
   it('defaults to the local dev server: 127.0.0.1:7233 with its UI on 8233', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FOLLOW_UP_GROUND_TRUTH_HEADER } from '../../activities/feed/generator.ts';
+import { FOLLOW_UP_GROUND_TRUTH_HEADER } from '../../tools/feed-generator/generator.ts';
 import { liftFromCounts } from '../../activities/measurement/lift.ts';
 import { demoTruth, formatDemoTruth, trueAbsoluteEffect } from '../../cli/commands/demo-truth.ts';
 

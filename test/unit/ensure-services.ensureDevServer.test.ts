@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
-import { ensureDevServer } from '../../scripts/ensure-services.ts';
+import { ensureDevServer } from '../../cli/services/ensure-services.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFeed, type GenerateResult } from '../../activities/feed/generator.ts';
+import { generateFeed, type GenerateResult } from '../../tools/feed-generator/generator.ts';
 import { csvSplit, hitsAsObjects, md5, readCsv, readDataFile, readManifest, readTarEntries, size } from '../helpers/generated-feed-reader.ts';
 
 const DAILY_MANIFEST = /^(.+)_(\d{4})-(\d{2})-(\d{2})\.txt$/;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFeed, generateFollowUp, type Arm, type FollowUpResult } from '../../activities/feed/generator.ts';
+import { generateFeed, generateFollowUp, type Arm, type FollowUpResult } from '../../tools/feed-generator/generator.ts';
 import { hitsAsObjects, md5, readCsv, readDataFile, readManifest, readTarEntries, size } from '../helpers/generated-feed-reader.ts';
 
 const VISITORS = 4000;

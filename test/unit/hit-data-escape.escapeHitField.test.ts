@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeHitField } from '../../activities/feed/hit-data-escape.ts';
+import { escapeHitField } from '../../tools/feed-generator/hit-data-escape.ts';
 import { readHitRecords } from '../helpers/generated-feed-reader.ts';
 
 const latin1 = fc.string({ unit: fc.constantFrom('a', 'é', '\t', '\n', '\r', '\\', ' ', 'ÿ', ',', '^', ';') });

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateFollowUp } from '../../activities/feed/generator.ts';
-import { visitorProfile } from '../../activities/feed/visitor-profile.ts';
+import { generateFollowUp } from '../../tools/feed-generator/generator.ts';
+import { visitorProfile } from '../../tools/feed-generator/visitor-profile.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
-import { GENERATOR_SCENARIOS, generatorConverts, generatorRun, generatorTrueEffects } from '../../scripts/lift-coverage.ts';
+import { GENERATOR_SCENARIOS, generatorConverts, generatorRun, generatorTrueEffects } from '../../tools/lift-coverage.ts';
 import { readCsv } from '../helpers/generated-feed-reader.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'scoreflow-coverage-gen-'));

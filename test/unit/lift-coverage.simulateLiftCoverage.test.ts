@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulateLiftCoverage } from '../../scripts/lift-coverage.ts';
+import { simulateLiftCoverage } from '../../tools/lift-coverage.ts';
 
 describe('simulateLiftCoverage', () => {
   it('is deterministic for a seed and covers the truth in most runs', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BETA_SCENARIOS, trueEffects } from '../../scripts/lift-coverage.ts';
-import { createRandom } from '../../scripts/seeded-random.ts';
+import { BETA_SCENARIOS, trueEffects } from '../../tools/lift-coverage.ts';
+import { createRandom } from '../../tools/feed-generator/seeded-random.ts';
 
 describe('trueEffects', () => {
   it('is πT − πC for p → p + δ(1 − p) with p ~ Beta(a, b), checked by Monte Carlo', () => {

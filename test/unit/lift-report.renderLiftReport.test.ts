@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { liftBreakdown, liftFromRows, type BreakdownRow, type RowLiftOptions } from '../../activities/measurement/lift.ts';
-import type { LiftReport } from '../../activities/measurement/outcomes-activity.ts';
+import type { LiftReport } from '../../activities/measurement/lift.ts';
 import { renderLiftReport } from '../../activities/report/lift-report.ts';
 import { barsWithIntervalsSvg, intervalChartSvg, niceAxis, niceRange, stepLinesSvg } from '../../activities/report/svg-charts.ts';
 

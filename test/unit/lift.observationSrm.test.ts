@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFollowUp, type FollowUpResult } from '../../activities/feed/generator.ts';
+import { generateFollowUp, type FollowUpResult } from '../../tools/feed-generator/generator.ts';
 import { assignArm } from '../../activities/measurement/holdout.ts';
 import { formatLiftText, liftFromArmStats, liftFromRows, type OutcomeRow, type RowLiftOptions } from '../../activities/measurement/lift.ts';
 import { hitsAsObjects, readCsv, readDataFile, readTarEntries } from '../helpers/generated-feed-reader.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { t as listTar } from 'tar';
-import { lookupArchiveBytes } from '../../activities/feed/lookup-archive.ts';
-import { lookupFiles } from '../../activities/feed/generated-lookups.ts';
+import { lookupArchiveBytes } from '../../tools/feed-generator/lookup-archive.ts';
+import { lookupFiles } from '../../tools/feed-generator/generated-lookups.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scoreflow-lookup-archive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

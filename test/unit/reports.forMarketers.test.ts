@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { liftBreakdown, liftFromRows, type BreakdownRow, type RowLiftOptions } from '../../activities/measurement/lift.ts';
-import type { LiftReport } from '../../activities/measurement/outcomes-activity.ts';
+import type { LiftReport } from '../../activities/measurement/lift.ts';
 import { renderLiftReport } from '../../activities/report/lift-report.ts';
 import { liftHeadline } from '../../activities/report/lift-headline.ts';
 import { renderRunReport, type RunReportData } from '../../activities/report/run-report.ts';

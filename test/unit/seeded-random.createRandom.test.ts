@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, deriveSeed } from '../../scripts/seeded-random.ts';
+import { createRandom, deriveSeed } from '../../tools/feed-generator/seeded-random.ts';
 
 describe('createRandom', () => {
   it('repeats the same sequence for the same seed and differs across seeds', () => {

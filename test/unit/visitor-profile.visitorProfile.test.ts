@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customerNumberOf, visitorProfile, type ProfileOptions } from '../../activities/feed/visitor-profile.ts';
+import { customerNumberOf, visitorProfile, type ProfileOptions } from '../../tools/feed-generator/visitor-profile.ts';
 
 const base: ProfileOptions = { seed: 5, days: 3, startEpoch: Date.parse('2026-11-01T00:00:00Z') / 1000, drift: 'none' };
 

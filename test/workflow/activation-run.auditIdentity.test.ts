@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { connectClient } from '../../workers/client.ts';
 import { temporalAddress } from '../../workers/config.ts';

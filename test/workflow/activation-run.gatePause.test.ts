@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { generateFeed } from '../../activities/feed/generator.ts';
+import { generateFeed } from '../../tools/feed-generator/generator.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
 import { abortSignal, approveSignal, statusQuery, type GateResultView } from '../../workflows/messages.ts';
 import { GateStatusKey, RunStatusKey } from '../../workflows/search-attributes.ts';

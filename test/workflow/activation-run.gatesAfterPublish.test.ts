@@ -20,8 +20,8 @@ import { publishCanonicalActivity } from '../../activities/publish/publish-canon
 import { getPool } from '../../activities/store/db.ts';
 import { resolveModelActivity } from '../../activities/scoring/resolve-model.ts';
 import type { Destination } from '../../contracts/pipeline-config.ts';
-import { startContractServers, type ContractServers } from '../../scripts/contract-servers/start-all.ts';
-import { generatedFeedPipelineBase } from '../../scripts/pipeline-base.ts';
+import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
+import { generatedFeedPipelineBase } from '../../tools/pipeline-base.ts';
 import { abortSignal } from '../../workflows/messages.ts';
 import { generateRecentFeed, result as runResult, startActivationWorker, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';

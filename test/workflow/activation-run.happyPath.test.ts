@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { GenerateResult } from '../../activities/feed/generator.ts';
+import type { GenerateResult } from '../../tools/feed-generator/generator.ts';
 import { ingestFeedActivity } from '../../activities/feed/activities.ts';
 import { extractFeaturesActivity } from '../../activities/features/activities.ts';
 import { publishCanonicalActivity } from '../../activities/publish/publish-canonical.ts';

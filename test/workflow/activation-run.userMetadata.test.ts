@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import type { GenerateResult } from '../../activities/feed/generator.ts';
+import type { GenerateResult } from '../../tools/feed-generator/generator.ts';
 import { closePools } from '../../activities/store/db.ts';
 import { startRun } from '../../cli/commands/run.ts';
 import { DeliveryIdKey } from '../../workflows/search-attributes.ts';
 import { writeTestPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 import { generateRecentFeed, result, signalWithCli, startActivationWorker, uid, waitForStatus, type ActivationWorker } from '../helpers/activation-run.ts';
 import { temporalAddress } from '../helpers/temporal.ts';
-import { ensureTemporalCli } from '../../scripts/temporal-cli.ts';
+import { ensureTemporalCli } from '../../cli/services/temporal-cli.ts';
 
 let h: ActivationWorker;
 let pipeline: TestPipeline;

@@ -11,7 +11,7 @@ import { buildOnlineBlob, DEFAULT_ONLINE_ROUTES } from '../../activities/online/
 import { onlineKeys } from '../../activities/online/online-keys.ts';
 import { createOnlineRedis, redisReady } from '../../activities/online/redis-connection.ts';
 import { closePools, getPool } from '../../activities/store/db.ts';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../../scripts/contract-servers/webhook-receiver.ts';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../tools/contract-servers/webhook-receiver.ts';
 import { cartStatusQuery, cartWorkflowId, type CartAbandonmentResult } from '../../workflows/cart-abandonment.ts';
 import { temporalAddress } from '../helpers/temporal.ts';
 import { ALL_CONSENT, DECISION_CONFIG, NO_CONSENT, cartScorer, ecid, entityId, features, record, uid, xdmEvent } from '../helpers/online.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../scripts/dev-server.ts';
+import { SEARCH_ATTRIBUTES } from '../../cli/services/dev-server.ts';
 import { temporalAddress } from '../helpers/temporal.ts';
 
 const guide = readFileSync(new URL('../../docs/operator-guide.md', import.meta.url), 'utf8');

@@ -1,10 +1,10 @@
 /**
  * Coverage simulation for the lift intervals: how often the 95% intervals of lift.ts contain the
- * true effect. Usage: node --import tsx scripts/lift-coverage.ts [--runs 600] [--seed N] [--json]
+ * true effect. Usage: node --import tsx tools/lift-coverage.ts [--runs 600] [--seed N] [--json]
  *
  * Two kinds of run, cycled so every kind gets the same share of the runs:
  *
- * 1. Generator runs use the sample feed generator's own visitors (activities/feed/visitor-profile.ts,
+ * 1. Generator runs use the sample feed generator's own visitors (tools/feed-generator/visitor-profile.ts,
  *    a fresh population per run from a derived generator seed) and its own outcome rule, the one
  *    generateFollowUp writes into the follow-up delivery: a visitor converts when its fixed horizon
  *    draw < clamp(true propensity + effect if treated, 0, 1). The arm comes from assignArm with a
@@ -34,9 +34,9 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { assignArm, type Arm } from '../activities/measurement/holdout.ts';
-import { visitorProfile } from '../activities/feed/visitor-profile.ts';
+import { visitorProfile } from './feed-generator/visitor-profile.ts';
 import { liftFromCounts } from '../activities/measurement/lift.ts';
-import { createRandom, deriveSeed } from './seeded-random.ts';
+import { createRandom, deriveSeed } from './feed-generator/seeded-random.ts';
 
 export interface CoverageScenario {
   kind?: 'beta';

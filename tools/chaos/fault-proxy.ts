@@ -1,5 +1,5 @@
 /**
- * An HTTP proxy in front of one contract server, for the fault-injection suite (scripts/chaos.ts).
+ * An HTTP proxy in front of one contract server, for the fault-injection suite (tools/chaos.ts).
  * It forwards every request unchanged, except during an outage: then it answers every request
  * itself with the outage's status (500, 503 or 429; the latter two with `Retry-After`) and forwards
  * nothing, as a vendor API that is down or throttling does. The receiver behind it therefore never

@@ -5,7 +5,7 @@
  * +tags, phones such as `(650) 555-1212` or `+49 30 1234567`, accented names (`Valéry`), missing
  * fields, a few emails without `@`, and a few households sharing one email across two customer ids.
  */
-import { csvField } from '../run/csv-line.ts';
+import { csvField } from '../../activities/run/csv-line.ts';
 import { digits, int, pick, streamFor, unitHash, weightedIndex, type SeededRandom } from './random-draws.ts';
 import type { Geo } from './generated-lookups.ts';
 

@@ -8,7 +8,7 @@
  * `latencyMs` / `setLatency(ms)` make every answer that slow (a request whose client went away
  * meanwhile is still applied, as a real consumer would). `startOutage(ms, status)` makes every request
  * answer 429, 500 or 503 for a while (outage.ts).
- * Standalone: `WEBHOOK_SECRET=whsec_... node --import tsx scripts/contract-servers/webhook-receiver.ts`.
+ * Standalone: `WEBHOOK_SECRET=whsec_... node --import tsx tools/contract-servers/webhook-receiver.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';

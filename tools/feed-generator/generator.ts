@@ -26,7 +26,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { csvField } from '../run/csv-line.ts';
+import { csvField } from '../../activities/run/csv-line.ts';
 import { CRM_HEADER, crmLine } from './crm-record.ts';
 import { DataFileWriter } from './data-file-writer.ts';
 import { writeLookupArchive } from './lookup-archive.ts';

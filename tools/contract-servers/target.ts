@@ -1,6 +1,6 @@
 /**
  * A local Adobe Target that honours the documented contract of the profile APIs (docs/destinations/adobe-target.md),
- * for adapter tests and demos. Standalone: `node --import tsx scripts/contract-servers/target.ts`
+ * for adapter tests and demos. Standalone: `node --import tsx tools/contract-servers/target.ts`
  * (PORT, CALLS_PER_MINUTE, TARGET_TOKEN from the environment).
  *
  * Bulk Profile Update (`POST /m2/<client>/v2/profile/batchUpdate`, and v1 without `/v2`):

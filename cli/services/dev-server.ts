@@ -7,7 +7,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { ensureTemporalCli } from './temporal-cli.ts';
-import { WEB_UI_PORT_OFFSET } from '../workers/config.ts';
+import { WEB_UI_PORT_OFFSET } from '../../workers/config.ts';
 
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime'> = {
   Pipeline: 'Keyword',

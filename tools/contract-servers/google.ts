@@ -1,6 +1,6 @@
 /**
  * A local Google Data Manager API for Customer Match (docs/destinations/google-customer-match.md), for
- * adapter tests and demos. Standalone: `node --import tsx scripts/contract-servers/google.ts`
+ * adapter tests and demos. Standalone: `node --import tsx tools/contract-servers/google.ts`
  * (PORT, GOOGLE_TOKEN, REQUESTS_PER_MINUTE).
  *
  * It checks requests with its own rules (./vendor-rules/google-data-manager.ts), written from Google's

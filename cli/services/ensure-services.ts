@@ -4,11 +4,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR, REPO_ROOT } from '../activities/store/paths.ts';
+import { DATA_DIR, REPO_ROOT } from '../../activities/store/paths.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
 import { isPortOpen, startDevServer } from './dev-server.ts';
-import { databaseUrl, migrate } from '../activities/store/db.ts';
-import { DEFAULT_TEMPORAL_ADDRESS, localDevServerPlan } from '../workers/config.ts';
+import { databaseUrl, migrate } from '../../activities/store/db.ts';
+import { DEFAULT_TEMPORAL_ADDRESS, localDevServerPlan } from '../../workers/config.ts';
 
 export { REPO_ROOT, DATA_DIR };
 

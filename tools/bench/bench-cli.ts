@@ -10,9 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchContext, BenchSection } from './bench.ts';
+import type { BenchContext, BenchSection } from './section.ts';
 
-const REPO_ROOT = join(import.meta.dirname, '..');
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 interface Cmd {
   name: string;

@@ -1,6 +1,6 @@
 /**
  * A local Meta Marketing API for Custom Audiences (docs/destinations/meta-custom-audiences.md), for
- * adapter tests and demos. Standalone: `node --import tsx scripts/contract-servers/meta.ts`
+ * adapter tests and demos. Standalone: `node --import tsx tools/contract-servers/meta.ts`
  * (PORT, META_TOKEN, REQUESTS_PER_MINUTE).
  *
  * It checks requests with its own rules (./vendor-rules/meta-custom-audience-users.ts), written from

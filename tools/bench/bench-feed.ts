@@ -1,6 +1,6 @@
 /**
  * A synthetic Adobe data feed delivery for the ingest benchmark only (the product's sample feed
- * generator is activities/feed/generator.ts). It is shaped like a real feed where the parser's
+ * generator is tools/feed-generator/generator.ts). It is shaped like a real feed where the parser's
  * cost lies: ~110 columns, ISO-8859-1 text, backslash escapes (tabs, newlines, backslashes inside
  * fields), caret escapes in product lists, purchase/product/cart events, excluded hits, and
  * 19-digit visitor id halves. Output: manifest, gzip data file(s) and a lookup archive holding
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { c as createTar } from 'tar';
-import { createRandom, type SeededRandom } from './seeded-random.ts';
+import { createRandom, type SeededRandom } from '../feed-generator/seeded-random.ts';
 
 export interface BenchFeedOptions {
   out: string;

@@ -21,7 +21,7 @@
  *   session_depth feature (hits per visit) is the same constant for every visitor;
  * - 'null_column': post_pagename and post_page_url (and their pre columns) are empty on ~90% of rows.
  */
-import { escapeCaret } from './caret-layer.ts';
+import { escapeCaret } from '../../activities/feed/caret-layer.ts';
 import { col } from './generated-columns.ts';
 import { EVENT, SEARCH_ENGINES, evarInstanceEvent } from './generated-lookups.ts';
 import { escapeHitField } from './hit-data-escape.ts';

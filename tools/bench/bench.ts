@@ -14,21 +14,7 @@ import { eventsSection, serveSection } from './bench-serve.ts';
 import { cycleSection, scaleOutSection, scoringSection } from './bench-cycle.ts';
 import { cliSection } from './bench-cli.ts';
 
-export interface BenchContext {
-  /** postgres URL of the bench database (created and migrated by the section that needs it). */
-  databaseUrl: string;
-  /** Records for data-size driven sections (ingest, cycle, scaleOut: ≥ 1M hits by default). */
-  records: number;
-  /** Where sections keep generated inputs between runs. */
-  cacheDir: string;
-  log(line: string): void;
-}
-
-export interface BenchSection {
-  name: string;
-  description: string;
-  run(ctx: BenchContext): Promise<Record<string, number>>;
-}
+import type { BenchContext, BenchSection } from './section.ts';
 
 /** The registry: add a section here (serve, events, ...). Order is run order. */
 export const sections: BenchSection[] = [cliSection, ingestSection, serveSection, eventsSection, scoringSection, cycleSection, scaleOutSection];

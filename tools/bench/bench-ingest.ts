@@ -4,7 +4,7 @@
  * a raw `COPY ... (FORMAT text)` of the same decompressed hit data into an UNLOGGED table with one
  * text column per field, measured in the same run. ratioToCopy = ingest records/s ÷ COPY records/s.
  *
- * The feed (≥ 1M records by default, ~110 columns, with escapes) comes from scripts/bench-feed.ts,
+ * The feed (≥ 1M records by default, ~110 columns, with escapes) comes from tools/bench/bench-feed.ts,
  * generated once per size and reused from the cache directory. The machine is shared and noisy, so
  * each side runs BENCH_ROUNDS times (default 2), interleaved, and the best time of each counts.
  * Ingest runs as in production: parse in a worker thread, COPY on the main thread, one transaction.
@@ -17,12 +17,12 @@ import { createGunzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { closePools, getPool, migrate } from '../activities/store/db.ts';
-import { ingestDelivery } from '../activities/feed/ingest-delivery.ts';
-import { parseManifest } from '../activities/feed/manifest.ts';
-import { readLookups } from '../activities/feed/read-lookups.ts';
+import { closePools, getPool, migrate } from '../../activities/store/db.ts';
+import { ingestDelivery } from '../../activities/feed/ingest-delivery.ts';
+import { parseManifest } from '../../activities/feed/manifest.ts';
+import { readLookups } from '../../activities/feed/read-lookups.ts';
 import { writeBenchFeed } from './bench-feed.ts';
-import type { BenchContext, BenchSection } from './bench.ts';
+import type { BenchContext, BenchSection } from './section.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 

@@ -1,10 +1,10 @@
 /**
- * Pure: the draws the sample feed generator needs on top of a seeded stream (scripts/seeded-random.ts):
+ * Pure: the draws the sample feed generator needs on top of a seeded stream (tools/feed-generator/seeded-random.ts):
  * integers, picks, weighted picks, Poisson and geometric counts, 64-bit unsigned ids, and
  * `unitHash`, a stateless uniform of (seed, index, salt) for per-visitor decisions that other
  * visitors must be able to recompute cheaply (login, shared customer id).
  */
-import { createRandom, deriveSeed, type SeededRandom } from '../../scripts/seeded-random.ts';
+import { createRandom, deriveSeed, type SeededRandom } from './seeded-random.ts';
 
 export type { SeededRandom };
 

@@ -198,6 +198,11 @@ export const PipelineConfig = z
           .optional()
           .describe("Character encoding of the hit data (the report suite's). Absent or \"auto\": detected from the first data file. Read as UTF-8, invalid bytes are stored as U+FFFD and counted per delivery."),
         crmExtract: z.string().optional().describe('CSV file name of the CRM extract inside the inbox'),
+        crmNamespace: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a CRM namespace is 1–63 lower-case letters, digits, dots, dashes or underscores')
+          .optional()
+          .describe("The customer master the CRM extract is loaded into and identities are resolved from. Absent: the database's one shared master. Give pipelines whose extracts use the same customer ids for different people different namespaces."),
       })
       .strict()
       .default({ maxQuarantineShare: 0.01 }),

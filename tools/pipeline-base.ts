@@ -46,10 +46,14 @@ export function writeGeneratedFeedPipeline(overrides: Record<string, unknown> = 
   const inbox = join(dir, 'inbox');
   const outbox = join(dir, 'outbox');
   mkdirSync(inbox, { recursive: true });
+  const base = generatedFeedPipelineBase();
   const cfg = {
     name,
     inbox,
-    ...generatedFeedPipelineBase(),
+    ...base,
+    // Its own customer master: generated feeds of other seeds reuse the customer ids C0000001… for
+    // other people, and pipelines sharing a database must not resolve each other's customers.
+    feed: { ...base.feed, crmNamespace: name },
     freshness: { maxAgeHours: 24 },
     holdout: { experimentKey: `${name}-exp`, controlShare: 0.1 },
     gates: {},

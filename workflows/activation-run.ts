@@ -359,7 +359,7 @@ async function activationRunV2(rawInput: unknown): Promise<ActivationRunResult> 
         if (isStop(marked)) return finish('ABORTED');
       }
       const ids = await stage('identity-sources', () =>
-        data.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
+        data.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, crmNamespace: cfg.feed.crmNamespace, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
       );
       if (isStop(ids)) return finish('ABORTED');
       state.setCounts({ crmCustomers: ids.crmCustomers, cmpConsents: ids.cmpConsents });

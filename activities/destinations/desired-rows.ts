@@ -84,13 +84,13 @@ export async function buildDesiredRows(
   records: readonly CanonicalRecord[],
   dest: StatefulDestination,
   pool: pg.Pool = getPool(),
-  opts: { sharedCustomerIds?: ReadonlySet<string> } = {},
+  opts: { sharedCustomerIds?: ReadonlySet<string>; crmNamespace?: string } = {},
 ): Promise<DesiredRows> {
   const excluded: Exclusion[] = [];
   let identifiersOf: Map<string, Record<string, string | undefined>>;
   let identity: DesiredRows['identity'] = null;
   if (identityTargetFor(dest.kind)) {
-    const res = await resolveIdentities({ records, destinationKind: dest.kind, sharedCustomerIds: opts.sharedCustomerIds }, pool);
+    const res = await resolveIdentities({ records, destinationKind: dest.kind, sharedCustomerIds: opts.sharedCustomerIds, crmNamespace: opts.crmNamespace }, pool);
     identifiersOf = new Map(res.resolved.map((e) => [e.entityId, e.identifiers]));
     for (const x of res.excluded) excluded.push({ entityId: x.entityId, reason: `${x.status}:${x.reason}` });
     identity = { ...res.counts, matchRate: res.matchRate };

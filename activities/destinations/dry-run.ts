@@ -59,7 +59,7 @@ export async function destinationDryRuns(runId: string, pipeline: PipelineConfig
     for await (const page of cursorPages<{ record: CanonicalRecord }>(client, sql, [runId], pipeline.scale.pageSize)) {
       const records = page.map((r) => r.record);
       for (const dest of dests) {
-        const built = await buildDesiredRows(records, dest, pool);
+        const built = await buildDesiredRows(records, dest, pool, { crmNamespace: pipeline.feed.crmNamespace });
         const now = Date.now();
         const rows: DeliveryRow[] = built.desired
           .filter((d) => d.consented && d.eligible && Date.parse(d.expiresAt) > now)

@@ -54,6 +54,8 @@ export interface StreamPlanInput {
   /** Key of the destination's state (syncStateKey). */
   stateKey: string;
   dest: StatefulDestination;
+  /** The customer master identities are resolved from (pipeline feed.crmNamespace); absent: the shared one. */
+  crmNamespace?: string;
   shard?: Shard;
   pageSize: number;
   chunkRows: number;
@@ -175,7 +177,7 @@ async function planPages(client: pg.PoolClient, input: StreamPlanInput, pool: pg
   for await (const page of cursorPages<{ record: CanonicalRecord; shared: boolean }>(client, recordsSql, [runId, ...shardParams(shard)], input.pageSize)) {
     const records = page.map((r) => r.record);
     const shared = new Set(page.filter((r) => r.shared).map((r) => r.record.identity.customer_id!));
-    const built = await buildDesiredRows(records, dest, pool, { sharedCustomerIds: shared });
+    const built = await buildDesiredRows(records, dest, pool, { sharedCustomerIds: shared, crmNamespace: input.crmNamespace });
     identity = takesIdentity ? mergeIdentity(identity, built.identity) : null;
     const ids = records.map((r) => r.entity_id);
     const { rows: stateRows } = await client.query<StateRow>(

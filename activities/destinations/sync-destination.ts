@@ -97,7 +97,7 @@ export async function previewSync(input: { runId: string; pipeline: PipelineConf
   if (stored) plan = stored;
   else {
     const records = await loadRunRecords(input.runId);
-    const built = await buildDesiredRows(records, dest);
+    const built = await buildDesiredRows(records, dest, undefined, { crmNamespace: input.pipeline.feed.crmNamespace });
     identity = built.identity && { matchRate: built.identity.matchRate, matched: built.identity.matched, unmatched: built.identity.unmatched, ambiguous: built.identity.ambiguous };
     plan = planSync(built.desired, await loadSyncState(syncStateKey(input.pipeline.name, dest.name)), input.now ?? new Date(), { refreshLeadMs: refreshLeadMs(input.pipeline) });
   }
@@ -130,7 +130,7 @@ export async function syncDestination(input: SyncDestinationInput): Promise<Expo
     const chunkRows = Math.max(1, Math.min(configured, adapter.maxChunkRows, STREAM_MAX_CHUNK_ROWS));
     const info = await loadOrCreateStreamedPlan({
       runId, planKey, stateKey, dest, shard, pageSize: pipeline.scale.pageSize, chunkRows, now: new Date(), pool, heartbeat: (d) => heartbeat(d),
-      refreshLeadMs: refreshLeadMs(pipeline),
+      refreshLeadMs: refreshLeadMs(pipeline), crmNamespace: pipeline.feed.crmNamespace,
     });
     const resumeFrom = lastHeartbeat<SyncCheckpoint | { planning: number }>();
     const sent = await executeStreamedPlan({

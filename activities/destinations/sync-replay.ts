@@ -65,7 +65,7 @@ export async function planReplay(input: ReplayInput): Promise<{ plan: SyncPlan; 
   if (records.length === 0) throw new Error(`run ${input.runId} has no published records; pass the cycle id of a published run (scoreflow status --run ID lists its cycles)`);
   const foreign = records.find((r) => r.metadata.pipeline !== input.pipeline.name);
   if (foreign) throw new Error(`run ${input.runId} was published by pipeline ${foreign.metadata.pipeline}, not ${input.pipeline.name}; pass that pipeline's file`);
-  const { desired } = await buildDesiredRows(records, dest);
+  const { desired } = await buildDesiredRows(records, dest, undefined, { crmNamespace: input.pipeline.feed.crmNamespace });
   const state = new Map((await loadSyncState(syncStateKey(input.pipeline.name, dest.name))).map((s) => [s.entityId, s]));
   const plan: SyncPlan = { adds: [], updates: [], removes: [], retries: [], unchanged: [], held: [] };
   const put = (entries: PlanEntry[]) => {

@@ -1,6 +1,6 @@
 /**
  * Identity resolution: from the canonical records' customer ids, through the CRM extract
- * (crm_customer), to the identifiers a destination takes, normalized and hashed as it requires.
+ * (crm_customer, in the pipeline's namespace: feed.crmNamespace, or the shared customer master), to the identifiers a destination takes, normalized and hashed as it requires.
  *
  * - Target: thirdPartyId = the customer id (it may not contain + or /).
  * - Google: emailAddress, phoneNumber, givenName, familyName hashed; regionCode and postalCode in clear
@@ -254,16 +254,17 @@ export function resolveIdentifiers(inputs: readonly IdentityInput[], crm: readon
 // keys, so the query returns a superset of the possible collisions and the pure code decides.
 
 /** The batch's customers plus any customer that may share a normalized email or phone with one of them. */
-export async function loadCrmCandidates(customerIds: readonly string[], pool: pg.Pool = getPool()): Promise<CrmCustomer[]> {
+export async function loadCrmCandidates(customerIds: readonly string[], pool: pg.Pool = getPool(), namespace = ''): Promise<CrmCustomer[]> {
   if (customerIds.length === 0) return [];
   const { rows } = await pool.query<CrmCustomer>(
-    `WITH b AS (SELECT email_key, phone_key FROM crm_customer WHERE customer_id = ANY($1::text[]))
+    `WITH b AS (SELECT email_key, phone_key FROM crm_customer WHERE namespace = $2 AND customer_id = ANY($1::text[]))
      SELECT customer_id, email, phone, first_name, last_name, country, zip FROM crm_customer
-      WHERE customer_id = ANY($1::text[])
+      WHERE namespace = $2
+        AND (customer_id = ANY($1::text[])
          OR email_key IN (SELECT email_key FROM b WHERE email_key IS NOT NULL)
-         OR phone_key IN (SELECT phone_key FROM b WHERE phone_key IS NOT NULL)
+         OR phone_key IN (SELECT phone_key FROM b WHERE phone_key IS NOT NULL))
       ORDER BY customer_id`,
-    [[...new Set(customerIds)]],
+    [[...new Set(customerIds)], namespace],
   );
   return rows;
 }
@@ -275,6 +276,8 @@ export interface ResolveIdentitiesInput {
   destinationKind: string;
   defaultCountry?: string;
   sharedCustomerIds?: ReadonlySet<string>;
+  /** The customer master to read (pipeline feed.crmNamespace); absent: the shared one. */
+  crmNamespace?: string;
 }
 
 /** Reads the CRM for a batch of records and resolves each record's identifiers for one destination kind. */
@@ -283,6 +286,6 @@ export async function resolveIdentities(input: ResolveIdentitiesInput, pool: pg.
   if (!target) throw new Error(`resolveIdentities: destination kind "${input.destinationKind}" takes no customer identifiers; expected adobe-target-bulk, google-customer-match or meta-custom-audiences.`);
   const inputs = input.records.map((r) => ({ entityId: r.entity_id, customerId: r.identity.customer_id }));
   const ids = inputs.map((i) => i.customerId).filter((x): x is string => Boolean(x));
-  const crm = target === 'target' ? [] : await loadCrmCandidates(ids, pool);
+  const crm = target === 'target' ? [] : await loadCrmCandidates(ids, pool, input.crmNamespace ?? '');
   return resolveIdentifiers(inputs, crm, target, { defaultCountry: input.defaultCountry, sharedCustomerIds: input.sharedCustomerIds });
 }

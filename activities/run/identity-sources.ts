@@ -1,7 +1,8 @@
 /**
  * Loads the identity sources beside a delivery: the CRM extract (customer id, email, phone, name,
  * country, zip) and, where the pipeline takes consent from a consent management platform, its
- * export. Both are upserts keyed by their natural ids, so loading twice changes nothing.
+ * export. Both are upserts keyed by their natural ids, so loading twice changes nothing. The CRM goes
+ * into the pipeline's namespace (feed.crmNamespace; the shared customer master when absent).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { CsvInputError, readCsvRecords } from './csv-line.ts';
 export interface IdentitySourcesInput {
   dir: string;
   crmExtract?: string;
+  /** The customer master the extract is loaded into (pipeline feed.crmNamespace); absent: the shared one. */
+  crmNamespace?: string;
   cmpFile?: string;
 }
 
@@ -49,6 +52,7 @@ async function readTable(path: string, columns: string[]): Promise<string[][]> {
 export async function loadIdentitySourcesActivity(input: IdentitySourcesInput): Promise<{ crmCustomers: number; cmpConsents: number }> {
   let crmCustomers = 0;
   let cmpConsents = 0;
+  const namespace = input.crmNamespace ?? '';
   const crmPath = input.crmExtract ? join(input.dir, input.crmExtract) : undefined;
   const cmpPath = input.cmpFile ? join(input.dir, input.cmpFile) : undefined;
   const crm = crmPath && existsSync(crmPath) ? await readTable(crmPath, CRM_COLUMNS) : [];
@@ -58,14 +62,14 @@ export async function loadIdentitySourcesActivity(input: IdentitySourcesInput): 
   await withTransaction(async (client) => {
     for (let i = 0; i < crm.length; i += 1000) {
       const chunk = crm.slice(i, i + 1000);
-      const values: unknown[] = [];
+      const values: unknown[] = [namespace];
       const tuples = chunk.map((r, j) => {
         values.push(...r.map((v) => (v === '' ? null : v)));
-        return `(${r.map((_, k) => `$${j * 7 + k + 1}`).join(',')})`;
+        return `($1,${r.map((_, k) => `$${j * 7 + k + 2}`).join(',')})`;
       });
       await client.query(
-        `INSERT INTO crm_customer (customer_id, email, phone, first_name, last_name, country, zip) VALUES ${tuples.join(',')}
-         ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, first_name = EXCLUDED.first_name,
+        `INSERT INTO crm_customer (namespace, customer_id, email, phone, first_name, last_name, country, zip) VALUES ${tuples.join(',')}
+         ON CONFLICT (namespace, customer_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, first_name = EXCLUDED.first_name,
            last_name = EXCLUDED.last_name, country = EXCLUDED.country, zip = EXCLUDED.zip, loaded_at = now()`,
         values,
       );

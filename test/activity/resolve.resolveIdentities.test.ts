@@ -25,6 +25,9 @@ afterAll(async () => {
   await getPool().query('DELETE FROM crm_customer WHERE customer_id LIKE $1', [`h4a-${tag}-%`]);
 });
 
+const NS_A = `brand-a-${tag}`;
+const NS_B = `brand-b-${tag}`;
+
 const record = (entity: string, customer: string | null) => ({ entity_id: entity, identity: { customer_id: customer } });
 
 describe('resolveIdentities', () => {
@@ -64,5 +67,37 @@ describe('resolveIdentities', () => {
 
   it('refuses a destination kind that takes no identifiers', async () => {
     await expect(resolveIdentities({ records: [], destinationKind: 'webhook' })).rejects.toThrow(/takes no customer identifiers/);
+  });
+
+  it('reads only the pipeline\'s CRM namespace: one customer id, two extracts, two different people', async () => {
+    const { loadIdentitySourcesActivity } = await import('../../activities/run/identity-sources.ts');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const extract = (email: string, phone: string, emailOfM: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'scoreflow-crm-ns-'));
+      writeFileSync(join(dir, 'crm.csv'), `customer_id,email,phone,first_name,last_name,country,zip\n${id('N')},${email},${phone},Ann,Lee,US,94107\n${id('M')},${emailOfM},,Bo,Ray,US,94107\n`);
+      return dir;
+    };
+    const shared = `shared-${tag}@example.com`;
+    await loadIdentitySourcesActivity({ dir: extract(`ann-a-${tag}@example.com`, '', `bo-a-${tag}@example.com`), crmExtract: 'crm.csv', crmNamespace: NS_A });
+    await loadIdentitySourcesActivity({ dir: extract(shared, '+1 415 555 0199', shared.toUpperCase()), crmExtract: 'crm.csv', crmNamespace: NS_B });
+    // Loading B again (a second cycle) changes nothing in A.
+    await loadIdentitySourcesActivity({ dir: extract(shared, '+1 415 555 0199', shared.toUpperCase()), crmExtract: 'crm.csv', crmNamespace: NS_B });
+    const { rows } = await getPool().query<{ namespace: string; n: number }>('SELECT namespace, count(*)::int AS n FROM crm_customer WHERE customer_id LIKE $1 AND namespace = ANY($2) GROUP BY namespace ORDER BY namespace', [`h4a-${tag}-%`, [NS_A, NS_B]]);
+    expect(rows).toEqual([{ namespace: NS_A, n: 2 }, { namespace: NS_B, n: 2 }]);
+
+    const a = await resolveIdentities({ records: [record('9_1', id('N'))], destinationKind: 'meta-custom-audiences', crmNamespace: NS_A });
+    const b = await resolveIdentities({ records: [record('9_1', id('N'))], destinationKind: 'meta-custom-audiences', crmNamespace: NS_B });
+    expect(a.resolved[0]?.identifiers.EMAIL).toBe(sha256Hex(`ann-a-${tag}@example.com`));
+    // In A, N and M have different emails; in B they share one, so the email is ambiguous there only.
+    expect(a.counts.ambiguousIdentifiers).toEqual({ email: 0, phone: 0 });
+    expect(b.resolved[0]?.identifiers.EMAIL).toBeUndefined();
+    expect(b.resolved[0]?.identifiers.PHONE).toMatch(/^[0-9a-f]{64}$/); // B's N is still matched, by phone
+    expect(b.counts.ambiguousIdentifiers).toMatchObject({ email: 1 });
+    // The shared master (no namespace) holds neither extract's N.
+    const none = await resolveIdentities({ records: [record('9_1', id('N'))], destinationKind: 'meta-custom-audiences' });
+    expect(none.resolved).toEqual([]);
+    expect(none.excluded).toEqual([{ entityId: '9_1', status: 'unmatched', reason: 'customer_not_in_crm' }]);
   });
 });

@@ -180,7 +180,7 @@ describe(`a ${VISITORS.toLocaleString('en')}-visitor cycle on a worker with a ${
     for (const d of stateful) {
       const records = await loadRunRecords(runId);
       expect(records.length).toBe(published[0]!.n);
-      const built = await buildDesiredRows(records, d);
+      const built = await buildDesiredRows(records, d, undefined, { crmNamespace: pipelineCfg.feed.crmNamespace });
       held.push(records, built, planSync(built.desired, [], new Date(Date.parse(records[0]!.metadata.scored_at))));
     }
     gc();

@@ -225,7 +225,7 @@ export async function activationRunV1(input: ActivationRunInput): Promise<Activa
       state.addCounts({ records: res.records, loaded: res.loaded, excluded: res.excluded, quarantined: res.quarantined, visitors: res.visitors, pageViews: res.pageViews, orders: res.orders });
     }
     const ids = await stage('identity-sources', () =>
-      acts.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
+      acts.loadIdentitySourcesActivity({ dir: feedDir, crmExtract: cfg.feed.crmExtract, crmNamespace: cfg.feed.crmNamespace, cmpFile: cfg.consent.source === 'cmp_file' ? cfg.consent.file : undefined }),
     );
     if (ids === 'aborted') return finish('ABORTED');
     state.setCounts({ crmCustomers: ids.crmCustomers, cmpConsents: ids.cmpConsents });

@@ -30,7 +30,7 @@ import { sendAlert } from '../observability/send-alert.ts';
 import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { TARGET_CLEAR_SENTINEL, targetCell } from './adobe-target-rules.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
-import type { ResolvedIdentifiers } from './adapter.ts';
+import type { AudienceSize, ResolvedIdentifiers } from './adapter.ts';
 import { syncStateKey } from './sync-engine.ts';
 
 export const DEFAULT_VERIFY_SAMPLE = 100;
@@ -114,6 +114,40 @@ export function compareTargetProfile(member: string, expected: Record<string, st
   return out;
 }
 
+const shownRange = (r: { lower: number; upper: number }) => (r.lower === r.upper ? String(r.lower) : r.upper >= Number.MAX_SAFE_INTEGER ? `${r.lower}+` : `${r.lower}..${r.upper}`);
+
+/**
+ * Pure: the members held as delivered against the audience size a destination reports. They pass
+ * when they lie in [lower, upper] — or, for a destination that counts only the members it matched
+ * (Google: minMatchRate), in [lower, upper / minMatchRate]: it never counts more than it was sent and
+ * at least the matched share of it. The distance outside, over the members held, is the mismatch rate.
+ */
+export function compareAudienceSize(
+  members: number,
+  size: AudienceSize,
+  maxMismatchRate: number,
+): Pick<VerificationResult, 'method' | 'status' | 'sampled' | 'matched' | 'mismatched' | 'missing' | 'mismatchRate' | 'reportedSize' | 'acceptedMembers' | 'examples' | 'detail'> {
+  const accepted = { lower: size.lower, upper: size.minMatchRate ? Math.min(Number.MAX_SAFE_INTEGER, Math.floor(size.upper / size.minMatchRate)) : size.upper };
+  const outside = members < accepted.lower ? accepted.lower - members : members > accepted.upper ? members - accepted.upper : 0;
+  const rate = members ? outside / members : size.upper > 0 ? 1 : 0;
+  return {
+    method: 'audience_size',
+    status: rate > maxMismatchRate ? 'fail' : 'pass',
+    sampled: members,
+    matched: members - Math.min(members, outside),
+    mismatched: Math.min(members, outside),
+    // Above the window the destination holds fewer than it should: those are missing.
+    missing: members < accepted.lower ? 0 : Math.min(members, outside),
+    mismatchRate: rate,
+    reportedSize: { lower: size.lower, upper: size.upper },
+    ...(size.minMatchRate ? { acceptedMembers: accepted } : {}),
+    examples: outside ? [{ member: '(audience)', problem: 'size_out_of_range', expected: String(members), actual: shownRange(size.minMatchRate ? accepted : size) }] : [],
+    detail: size.minMatchRate
+      ? `${members} members held as delivered; the platform reports ${shownRange(size)} (${size.basis ?? 'its estimate'}), which allows ${shownRange(accepted)} held members at a match rate of at least ${size.minMatchRate}`
+      : `${members} members held as delivered; the platform reports ${shownRange(size)}`,
+  };
+}
+
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
@@ -188,7 +222,6 @@ export async function verifyDestination(input: VerifyDestinationInput): Promise<
       };
     } else if (adapter.audienceSize) {
       const size = await adapter.audienceSize();
-      const range = (r: { lower: number; upper: number }) => (r.lower === r.upper ? String(r.lower) : r.upper >= Number.MAX_SAFE_INTEGER ? `${r.lower}+` : `${r.lower}..${r.upper}`);
       if (size.undetermined) {
         result = {
           ...base,
@@ -203,26 +236,7 @@ export async function verifyDestination(input: VerifyDestinationInput): Promise<
           detail: `${members} members held as delivered; the platform has not determined the audience size yet (${size.basis ?? 'no size reported'}): nothing to compare, verify again later`,
         };
       } else {
-        // A platform that counts only matched members may report as few as members × minMatchRate.
-        const accepted = { lower: size.lower, upper: size.minMatchRate ? Math.min(Number.MAX_SAFE_INTEGER, Math.floor(size.upper / size.minMatchRate)) : size.upper };
-        const outside = members < accepted.lower ? accepted.lower - members : members > accepted.upper ? members - accepted.upper : 0;
-        const rate = members ? outside / members : size.upper > 0 ? 1 : 0;
-        result = {
-          ...base,
-          method: 'audience_size',
-          status: rate > maxMismatchRate ? 'fail' : 'pass',
-          sampled: members,
-          matched: members - Math.min(members, outside),
-          mismatched: Math.min(members, outside),
-          missing: members < accepted.lower ? 0 : Math.min(members, outside),
-          mismatchRate: rate,
-          reportedSize: { lower: size.lower, upper: size.upper },
-          ...(size.minMatchRate ? { acceptedMembers: accepted } : {}),
-          examples: outside ? [{ member: '(audience)', problem: 'size_out_of_range', expected: String(members), actual: range(size.minMatchRate ? accepted : size) }] : [],
-          detail: size.minMatchRate
-            ? `${members} members held as delivered; the platform reports ${range(size)} (${size.basis ?? 'its estimate'}), which allows ${range(accepted)} held members at a match rate of at least ${size.minMatchRate}`
-            : `${members} members held as delivered; the platform reports ${range(size)}`,
-        };
+        result = { ...base, ...compareAudienceSize(members, size, maxMismatchRate) };
       }
     } else {
       result = {

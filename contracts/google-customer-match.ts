@@ -81,3 +81,59 @@ export const GoogleErrorBody = z.object({
   }),
 });
 export type GoogleErrorBody = z.infer<typeof GoogleErrorBody>;
+
+/**
+ * Reading a list's size back (`scoreflow verify`) goes through the Google Ads API, not the Data
+ * Manager API (which has no read of ingested members): GoogleAdsService.Search,
+ * POST {adsBase}/{version}/customers/{customerId}/googleAds:search with a GAQL query over user_list.
+ * https://developers.google.com/google-ads/api/rest/common/search
+ * https://developers.google.com/google-ads/api/fields/latest/user_list
+ */
+export const GOOGLE_USER_LIST_SIZE_FIELDS = ['user_list.id', 'user_list.size_for_search', 'user_list.size_for_display', 'user_list.size_range_for_search', 'user_list.size_range_for_display'] as const;
+
+/**
+ * UserListSizeRange and the member counts each value stands for, as its descriptions state them
+ * ("less than 500 users", "in range of 500 to 1000", ...). Bounds are inclusive; an over-50-million
+ * list has no upper bound. UNSPECIFIED and UNKNOWN stand for no size.
+ * https://developers.google.com/google-ads/api/reference/rpc/latest/UserListSizeRangeEnum.UserListSizeRange
+ */
+export const GOOGLE_USER_LIST_SIZE_RANGE_BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
+  LESS_THAN_FIVE_HUNDRED: [0, 500],
+  LESS_THAN_ONE_THOUSAND: [500, 1_000],
+  ONE_THOUSAND_TO_TEN_THOUSAND: [1_000, 10_000],
+  TEN_THOUSAND_TO_FIFTY_THOUSAND: [10_000, 50_000],
+  FIFTY_THOUSAND_TO_ONE_HUNDRED_THOUSAND: [50_000, 100_000],
+  ONE_HUNDRED_THOUSAND_TO_THREE_HUNDRED_THOUSAND: [100_000, 300_000],
+  THREE_HUNDRED_THOUSAND_TO_FIVE_HUNDRED_THOUSAND: [300_000, 500_000],
+  FIVE_HUNDRED_THOUSAND_TO_ONE_MILLION: [500_000, 1_000_000],
+  ONE_MILLION_TO_TWO_MILLION: [1_000_000, 2_000_000],
+  TWO_MILLION_TO_THREE_MILLION: [2_000_000, 3_000_000],
+  THREE_MILLION_TO_FIVE_MILLION: [3_000_000, 5_000_000],
+  FIVE_MILLION_TO_TEN_MILLION: [5_000_000, 10_000_000],
+  TEN_MILLION_TO_TWENTY_MILLION: [10_000_000, 20_000_000],
+  TWENTY_MILLION_TO_THIRTY_MILLION: [20_000_000, 30_000_000],
+  THIRTY_MILLION_TO_FIFTY_MILLION: [30_000_000, 50_000_000],
+  OVER_FIFTY_MILLION: [50_000_000, Number.MAX_SAFE_INTEGER],
+};
+
+/** int64 in the REST JSON mapping: a decimal string (a number is tolerated). */
+const Int64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
+
+/** The one row a user list size query returns (unset fields are omitted, as proto3 JSON does). */
+export const GoogleAdsUserListRow = z.object({
+  userList: z.object({
+    resourceName: z.string().optional(),
+    id: Int64.optional(),
+    sizeForSearch: Int64.nullish(),
+    sizeForDisplay: Int64.nullish(),
+    sizeRangeForSearch: z.string().nullish(),
+    sizeRangeForDisplay: z.string().nullish(),
+  }),
+});
+
+/** SearchGoogleAdsResponse, as far as a size read needs it. */
+export const GoogleAdsSearchResponse = z.object({
+  results: z.array(GoogleAdsUserListRow).optional(),
+  fieldMask: z.string().optional(),
+});
+export type GoogleAdsSearchResponse = z.infer<typeof GoogleAdsSearchResponse>;

@@ -151,7 +151,7 @@ export const OtherDestination = z
      */
     verify: z
       .object({
-        sample: z.int().min(1).max(10_000).default(100).describe('Members read back per run (Target profile fetches); Meta compares the audience size'),
+        sample: z.int().min(1).max(10_000).default(100).describe('Members read back per run (Target profile fetches); Meta and Google (with adsApi) compare the audience size'),
         maxMismatchRate: z.number().min(0).max(1).default(0.01).describe('A mismatch rate above this alerts the operators'),
       })
       .strict()

@@ -52,7 +52,23 @@ export interface DestinationAdapter {
    * as the destination holds them (null: it holds no such profile), or the audience's size.
    */
   fetchProfile?(identifiers: ResolvedIdentifiers, signal?: AbortSignal): Promise<Record<string, string> | null>;
-  audienceSize?(signal?: AbortSignal): Promise<{ lower: number; upper: number }>;
+  audienceSize?(signal?: AbortSignal): Promise<AudienceSize>;
+}
+
+/** An audience's size as the destination reports it: always a range (an exact count is lower = upper). */
+export interface AudienceSize {
+  lower: number;
+  upper: number;
+  /**
+   * The destination counts only the members it matched to its own users (Google Customer Match), so
+   * it may report as few as this share of what it was sent. Absent: it counts every member it was
+   * sent (Meta's approximate count).
+   */
+  minMatchRate?: number;
+  /** The destination has not determined the size yet (Google: both sizes null): there is nothing to compare. */
+  undetermined?: boolean;
+  /** Which of the destination's figures the range comes from, for the verification's detail. */
+  basis?: string;
 }
 
 /** Thrown by an adapter when the destination refuses the whole request (400 with a body, bad credentials). Not retryable. */

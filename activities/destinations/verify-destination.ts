@@ -8,7 +8,13 @@
  *   mismatch (docs/destinations/adobe-target.md).
  * - Meta Custom Audiences: members cannot be read, only the audience's approximate size, so the
  *   number of members we hold is compared with the reported range.
- * - Google Customer Match, webhooks and NATS offer no read-back of what they were given; their
+ * - Google Customer Match (with `adsApi` configured): members cannot be read either; the list's size
+ *   comes from the Google Ads API (user_list size_for_display / size_for_search, else their
+ *   UserListSizeRange). Google counts only the members it matched to active Google users, so the
+ *   members we hold pass when they lie in [reported lower, reported upper / minMatchRate]: Google
+ *   can never count more than it was sent, and it counts at least the matched share of it. A size
+ *   Google has not determined yet is `undetermined`, never a pass.
+ * - Google without `adsApi`, webhooks and NATS offer no read-back of what they were given; their
  *   result says so (`not_supported`) instead of passing silently.
  *
  * The result is recorded per (run, destination) in destination_verification (a re-run replaces it:
@@ -24,7 +30,7 @@ import { sendAlert } from '../observability/send-alert.ts';
 import { pipelineOf, type PipelineRef } from '../run/pipeline.ts';
 import { TARGET_CLEAR_SENTINEL, targetCell } from './adobe-target-rules.ts';
 import { createAdapter, type StatefulDestination } from './adapter-factory.ts';
-import type { ResolvedIdentifiers } from './adapter.ts';
+import type { AudienceSize, ResolvedIdentifiers } from './adapter.ts';
 import { syncStateKey } from './sync-engine.ts';
 
 export const DEFAULT_VERIFY_SAMPLE = 100;
@@ -32,7 +38,12 @@ export const DEFAULT_MAX_MISMATCH_RATE = 0.01;
 /** Profile fetches in flight at once: a sample check, not a load test of the destination. */
 const FETCH_CONCURRENCY = 4;
 
-export type VerificationStatus = 'pass' | 'fail' | 'not_supported' | 'empty';
+/**
+ * pass / fail: compared; not_supported: the destination offers no read-back; empty: nothing held to
+ * compare; undetermined: the destination reads back but has not determined the figure yet (a Google
+ * list size that is still null) — verify again later.
+ */
+export type VerificationStatus = 'pass' | 'fail' | 'not_supported' | 'empty' | 'undetermined';
 
 export interface VerificationExample {
   /** sha256(entity id), first 12 hex characters. */
@@ -58,8 +69,10 @@ export interface VerificationResult {
   missing: number;
   mismatchRate: number;
   maxMismatchRate: number;
-  /** Meta: the size range the platform reported. */
+  /** Meta, Google: the size range the platform reported. */
   reportedSize?: { lower: number; upper: number };
+  /** Google: the member counts the reported size allows for, given the platform's match rate ([lower, upper / minMatchRate]). */
+  acceptedMembers?: { lower: number; upper: number };
   examples: VerificationExample[];
   detail: string;
   verifiedAt: string;
@@ -99,6 +112,40 @@ export function compareTargetProfile(member: string, expected: Record<string, st
     } else if (got !== want) out.push({ member, problem: 'attribute_differs', attribute: name, expected: clip(want), actual: clip(got) });
   }
   return out;
+}
+
+const shownRange = (r: { lower: number; upper: number }) => (r.lower === r.upper ? String(r.lower) : r.upper >= Number.MAX_SAFE_INTEGER ? `${r.lower}+` : `${r.lower}..${r.upper}`);
+
+/**
+ * Pure: the members held as delivered against the audience size a destination reports. They pass
+ * when they lie in [lower, upper] — or, for a destination that counts only the members it matched
+ * (Google: minMatchRate), in [lower, upper / minMatchRate]: it never counts more than it was sent and
+ * at least the matched share of it. The distance outside, over the members held, is the mismatch rate.
+ */
+export function compareAudienceSize(
+  members: number,
+  size: AudienceSize,
+  maxMismatchRate: number,
+): Pick<VerificationResult, 'method' | 'status' | 'sampled' | 'matched' | 'mismatched' | 'missing' | 'mismatchRate' | 'reportedSize' | 'acceptedMembers' | 'examples' | 'detail'> {
+  const accepted = { lower: size.lower, upper: size.minMatchRate ? Math.min(Number.MAX_SAFE_INTEGER, Math.floor(size.upper / size.minMatchRate)) : size.upper };
+  const outside = members < accepted.lower ? accepted.lower - members : members > accepted.upper ? members - accepted.upper : 0;
+  const rate = members ? outside / members : size.upper > 0 ? 1 : 0;
+  return {
+    method: 'audience_size',
+    status: rate > maxMismatchRate ? 'fail' : 'pass',
+    sampled: members,
+    matched: members - Math.min(members, outside),
+    mismatched: Math.min(members, outside),
+    // Above the window the destination holds fewer than it should: those are missing.
+    missing: members < accepted.lower ? 0 : Math.min(members, outside),
+    mismatchRate: rate,
+    reportedSize: { lower: size.lower, upper: size.upper },
+    ...(size.minMatchRate ? { acceptedMembers: accepted } : {}),
+    examples: outside ? [{ member: '(audience)', problem: 'size_out_of_range', expected: String(members), actual: shownRange(size.minMatchRate ? accepted : size) }] : [],
+    detail: size.minMatchRate
+      ? `${members} members held as delivered; the platform reports ${shownRange(size)} (${size.basis ?? 'its estimate'}), which allows ${shownRange(accepted)} held members at a match rate of at least ${size.minMatchRate}`
+      : `${members} members held as delivered; the platform reports ${shownRange(size)}`,
+  };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -175,21 +222,22 @@ export async function verifyDestination(input: VerifyDestinationInput): Promise<
       };
     } else if (adapter.audienceSize) {
       const size = await adapter.audienceSize();
-      const outside = members < size.lower ? size.lower - members : members > size.upper ? members - size.upper : 0;
-      const rate = members ? outside / members : size.upper > 0 ? 1 : 0;
-      result = {
-        ...base,
-        method: 'audience_size',
-        status: rate > maxMismatchRate ? 'fail' : 'pass',
-        sampled: members,
-        matched: members - Math.min(members, outside),
-        mismatched: Math.min(members, outside),
-        missing: members < size.lower ? 0 : Math.min(members, outside),
-        mismatchRate: rate,
-        reportedSize: size,
-        examples: outside ? [{ member: '(audience)', problem: 'size_out_of_range', expected: String(members), actual: `${size.lower}..${size.upper}` }] : [],
-        detail: `${members} members held as delivered; the platform reports ${size.lower === size.upper ? size.lower : `${size.lower}..${size.upper}`}`,
-      };
+      if (size.undetermined) {
+        result = {
+          ...base,
+          method: 'audience_size',
+          status: 'undetermined',
+          sampled: 0,
+          matched: 0,
+          mismatched: 0,
+          missing: 0,
+          mismatchRate: 0,
+          examples: [],
+          detail: `${members} members held as delivered; the platform has not determined the audience size yet (${size.basis ?? 'no size reported'}): nothing to compare, verify again later`,
+        };
+      } else {
+        result = { ...base, ...compareAudienceSize(members, size, maxMismatchRate) };
+      }
     } else {
       result = {
         ...base,

@@ -48,7 +48,7 @@ export async function verifyReport(o: { run: string; destination: string; sample
 function formatResult(r: VerificationResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const lines = [`verify ${r.destination} (${r.kind}) for run ${r.runId}: ${r.status.toUpperCase().replace('_', ' ')}`, `  ${r.detail}`];
-  if (r.method !== 'none') lines.push(`  mismatch rate ${pct(r.mismatchRate)} (alert above ${pct(r.maxMismatchRate)}); ${r.members} members held as delivered`);
+  if (r.method !== 'none' && r.status !== 'undetermined') lines.push(`  mismatch rate ${pct(r.mismatchRate)} (alert above ${pct(r.maxMismatchRate)}); ${r.members} members held as delivered`);
   for (const e of r.examples) {
     lines.push(`    member ${e.member}: ${e.problem.replaceAll('_', ' ')}${e.attribute ? ` ${e.attribute}` : ''}${e.expected !== undefined ? ` expected "${e.expected}"` : ''}${e.actual !== undefined ? ` got "${e.actual}"` : ''}`);
   }
@@ -59,7 +59,7 @@ function formatResult(r: VerificationResult): string {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description("Read back what a run's export left at a destination and compare it with what was delivered (Target profiles; Meta audience size). Records the result and alerts above the threshold.")
+    .description("Read back what a run's export left at a destination and compare it with what was delivered (Target profiles; Meta and Google audience size). Records the result and alerts above the threshold.")
     .requiredOption('--run <id>', 'the run (or rollback cycle) whose export to check')
     .requiredOption('--destination <name>', 'a stateful destination of the run\'s pipeline')
     .option('--sample <n>', "members to read back (default: the destination's verify.sample, else 100)")

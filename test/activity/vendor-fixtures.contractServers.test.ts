@@ -106,6 +106,93 @@ describe('Google Data Manager contract server: golden fixtures', () => {
   });
 });
 
+interface AdsSearchCase {
+  name: string;
+  customerId: string;
+  auth?: 'none';
+  developerToken?: 'none';
+  headers?: Record<string, string>;
+  body: unknown;
+  response: { status: number; body?: unknown; match?: 'subset'; rpcStatus?: string; errorCodes?: Record<string, string>[] };
+}
+
+describe('Google Ads API contract server (googleAds:search, user list size): golden fixtures', () => {
+  const file = fixture<{ setup: { audience: string; members: number }; cases: AdsSearchCase[] }>('google/ads-user-list-size.json');
+  const version = 'v26';
+  let google: RunningGoogleServer;
+  const search = (server: RunningGoogleServer, c: Pick<AdsSearchCase, 'customerId' | 'auth' | 'developerToken' | 'headers' | 'body'>) =>
+    fetch(`${server.adsUrl}/${version}/customers/${c.customerId}/googleAds:search`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(c.auth === 'none' ? {} : { authorization: `Bearer ${server.token}` }),
+        ...(c.developerToken === 'none' ? {} : { 'developer-token': 'ABCDEFGHIJKLMNOPQRSTUV' }),
+        ...c.headers,
+      },
+      body: JSON.stringify(c.body),
+    });
+  beforeAll(async () => {
+    google = await startGoogleServer();
+    const body = generatedGoogleRequest({ members: file.setup.members });
+    body.destinations[0]!.productDestinationId = file.setup.audience;
+    const res = await fetch(`${google.url}/audienceMembers:ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${google.token}` }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    expect(google.membership(file.setup.audience)).toBe(file.setup.members);
+  });
+  afterAll(async () => {
+    await google.close();
+  });
+
+  it('has golden accepted and documented-malformed cases', () => {
+    expect(file.cases.filter((c) => c.response.status === 200).length).toBeGreaterThanOrEqual(2);
+    expect(file.cases.filter((c) => c.response.errorCodes).length).toBeGreaterThanOrEqual(4);
+  });
+
+  for (const c of file.cases) {
+    it(c.name, async () => {
+      const before = google.counts.searches;
+      const res = await search(google, c);
+      const json = (await res.json()) as { error?: { code: number; status: string; details: { '@type': string; errors: { errorCode: Record<string, string> }[]; requestId: string }[] } };
+      expect(res.status).toBe(c.response.status);
+      if (c.response.body !== undefined) {
+        if (c.response.match === 'subset') expect(json).toMatchObject(c.response.body as object);
+        else expect(json).toEqual(c.response.body);
+      }
+      if (c.response.errorCodes) {
+        expect(json.error).toMatchObject({ code: c.response.status, status: c.response.rpcStatus });
+        const failure = json.error!.details.find((d) => d['@type'] === `type.googleapis.com/google.ads.googleads.${version}.errors.GoogleAdsFailure`)!;
+        expect(failure.errors.map((e) => e.errorCode)).toEqual(c.response.errorCodes);
+        expect(typeof failure.requestId).toBe('string');
+        expect(res.headers.get('request-id')).toBeTruthy();
+      }
+      if (res.status !== 200) expect(google.counts.searches).toBe(before);
+    });
+  }
+
+  it('after the developer-token sunset (developerToken: "ignored") a request without the header is answered', async () => {
+    const sunset = await startGoogleServer({ developerToken: 'ignored' });
+    try {
+      const res = await search(sunset, { customerId: '1234567890', developerToken: 'none', body: { query: 'SELECT user_list.id FROM user_list WHERE user_list.id = 1' } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ fieldMask: 'userList.id' });
+    } finally {
+      await sunset.close();
+    }
+  });
+
+  it('the size follows the membership; a list reports only its range, or nothing while Google has not determined it', async () => {
+    const q = { customerId: '1234567890', body: { query: `SELECT user_list.size_for_display, user_list.size_range_for_display FROM user_list WHERE user_list.id = ${file.setup.audience}` } };
+    const read = async () => ((await (await search(google, q)).json()) as { results: { userList: Record<string, string> }[] }).results[0]!.userList;
+    expect(google.dropMembers(file.setup.audience, 1)).toBe(1);
+    expect(await read()).toMatchObject({ sizeForDisplay: '2', sizeRangeForDisplay: 'LESS_THAN_FIVE_HUNDRED' });
+    google.setSizeReporting(file.setup.audience, 'range');
+    expect(await read()).toEqual({ resourceName: `customers/1234567890/userLists/${file.setup.audience}`, sizeRangeForDisplay: 'LESS_THAN_FIVE_HUNDRED' });
+    google.setSizeReporting(file.setup.audience, 'undetermined');
+    expect(await read()).toEqual({ resourceName: `customers/1234567890/userLists/${file.setup.audience}` });
+    google.setSizeReporting(file.setup.audience, 'exact');
+  });
+});
+
 interface MetaCase {
   name: string;
   method: 'POST' | 'DELETE';

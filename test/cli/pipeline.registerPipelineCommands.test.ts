@@ -62,7 +62,7 @@ describe('scoreflow pipeline validate', () => {
       // Without the variables, each destination's credential is named.
       const bare = await validatePipelineFile(p.path, { env: {} });
       expect(bare.problems.map((x) => x.path).sort()).toEqual(
-        ['destinations[1].config.tokenEnv', 'destinations[2].config.tokenEnv', 'destinations[3].config.tokenEnv', 'destinations[4].config.secretEnv'].sort(),
+        ['destinations[1].config.tokenEnv', 'destinations[2].config.tokenEnv', 'destinations[2].config.adsApi.developerTokenEnv', 'destinations[3].config.tokenEnv', 'destinations[4].config.secretEnv'].sort(),
       );
       expect(bare.problems[0]!.message).toMatch(/^environment variable SF_\w+_PV is not set/);
     } finally {

@@ -1,9 +1,11 @@
 /**
- * Round-trip verification end to end: a full activation run exports to the Target and Meta contract
- * servers with `verify` on both destinations; the verify stage reads back what landed and records
- * 0% mismatch. Then a profile is tampered with and another deleted at the Target server, and
- * `scoreflow verify` (its in-process entry point, and once the real CLI) detects both, records the
- * failure in the ledger, alerts, and exits 1.
+ * Round-trip verification end to end: a full activation run exports to the Target, Meta and Google
+ * contract servers with `verify` on each destination; the verify stage reads back what landed and
+ * records 0% mismatch (Google through the Ads API's user list size). Then a profile is tampered with
+ * and another deleted at the Target server, and `scoreflow verify` (its in-process entry point, and
+ * once the real CLI) detects both, records the failure in the ledger, alerts, and exits 1; members
+ * dropped from the Google list behind Scoreflow's back are detected as a size out of range, and a
+ * list whose size Google has not determined yet is recorded as undetermined, not as a pass.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,7 +63,7 @@ afterAll(async () => {
 });
 
 describe('round-trip verification', () => {
-  it('the verify stage after export reads back a sample and records 0% mismatch for Target and Meta', async () => {
+  it('the verify stage after export reads back a sample and records 0% mismatch for Target, Meta and Google', async () => {
     const v = await loadVerifications(runId);
     const target = v.find((r) => r.kind === 'adobe-target-bulk')!;
     const meta = v.find((r) => r.kind === 'meta-custom-audiences')!;
@@ -75,9 +77,40 @@ describe('round-trip verification', () => {
     expect(meta).toMatchObject({ status: 'pass', method: 'audience_size', mismatched: 0 });
     expect(meta.reportedSize).toEqual({ lower: servers.meta.membership(servers.metaAudienceId), upper: servers.meta.membership(servers.metaAudienceId) });
     expect(meta.members).toBe(servers.meta.membership(servers.metaAudienceId));
-    // Google offers no read-back: said so, never a silent pass.
-    expect(google).toMatchObject({ status: 'not_supported', method: 'none', sampled: 0 });
+    // Google: the list's size through the Google Ads API (googleAds:search), exactly what was delivered.
+    const held = servers.google.membership(servers.googleAudienceId);
+    expect(held).toBeGreaterThan(5);
+    expect(google).toMatchObject({ status: 'pass', method: 'audience_size', mismatched: 0, mismatchRate: 0, members: held });
+    expect(google.reportedSize).toEqual({ lower: held, upper: held });
+    expect(google.acceptedMembers).toEqual({ lower: held, upper: held });
+    expect(servers.google.counts.searches).toBeGreaterThanOrEqual(1);
     expect(alerts).toHaveLength(0);
+  });
+
+  it('detects members dropped from the Google list (size out of range), records it and alerts; an undetermined size is said so', async () => {
+    const destination = (await loadVerifications(runId)).find((r) => r.kind === 'google-customer-match')!.destination;
+    const held = servers.google.membership(servers.googleAudienceId);
+    const dropped = servers.google.dropMembers(servers.googleAudienceId, 3);
+    expect(dropped).toBe(3);
+    const google = await verifyReport({ run: runId, destination });
+    expect(google).toMatchObject({ ok: false, status: 'fail', method: 'audience_size', members: held, mismatched: 3, missing: 3 });
+    expect(google.reportedSize).toEqual({ lower: held - 3, upper: held - 3 });
+    expect(google.mismatchRate).toBeCloseTo(3 / held, 10);
+    expect(google.examples).toEqual([{ member: '(audience)', problem: 'size_out_of_range', expected: String(held), actual: String(held - 3) }]);
+    const { rows } = await getPool().query<{ status: string; mismatched: number }>('SELECT status, mismatched FROM destination_verification WHERE run_id = $1 AND destination = $2', [runId, destination]);
+    expect(rows).toEqual([{ status: 'fail', mismatched: 3 }]);
+    expect(alerts.some((a) => a.text.includes(destination) && a.text.includes('does not hold what was delivered'))).toBe(true);
+
+    servers.google.setSizeReporting(servers.googleAudienceId, 'undetermined');
+    try {
+      const pending = await verifyReport({ run: runId, destination });
+      expect(pending).toMatchObject({ ok: true, status: 'undetermined', method: 'audience_size', mismatched: 0 });
+      expect(pending.detail).toMatch(/has not determined the audience size yet/);
+      const { rows: after } = await getPool().query<{ status: string }>('SELECT status FROM destination_verification WHERE run_id = $1 AND destination = $2', [runId, destination]);
+      expect(after).toEqual([{ status: 'undetermined' }]);
+    } finally {
+      servers.google.setSizeReporting(servers.googleAudienceId, 'exact');
+    }
   });
 
   it('detects a tampered and a deleted profile, records the failure, and alerts', async () => {

@@ -39,6 +39,18 @@ export class AudienceMembership {
     this.removes += this.drop(keys);
   }
 
+  /** Forget up to `count` members outright (a list changed behind the client's back, for tests). */
+  discard(count: number): number {
+    let gone = 0;
+    for (const [id, keys] of this.members) {
+      if (gone >= count) break;
+      for (const k of keys) this.byKey.delete(k);
+      this.members.delete(id);
+      gone++;
+    }
+    return gone;
+  }
+
   /** Whether one member is known by exactly these keys already (adding it again changes nothing). */
   holds(keys: readonly string[]): boolean {
     const id = this.byKey.get(keys[0] ?? '');
@@ -58,6 +70,9 @@ export class Audiences {
     let a = this.all.get(id);
     if (!a) this.all.set(id, (a = new AudienceMembership()));
     return a;
+  }
+  has(id: string): boolean {
+    return this.all.has(id);
   }
   ids(): string[] {
     return [...this.all.keys()];

@@ -27,13 +27,23 @@
  *   idempotency is the sync engine's chunk ledger (a committed chunk is never sent again);
  * - `validateOnly: true` validates and applies nothing;
  * - membership per audience (productDestinationId): a member is known by its email hash, phone hash
- *   or complete address; `membership(id)` is the current set size.
+ *   or complete address; `membership(id)` is the current set size;
+ * - the Google Ads API's read of a list's size, POST /v{N}/customers/{customerId}/googleAds:search
+ *   (./vendor-rules/google-ads-search.ts): the same bearer token rules; `developer-token` required
+ *   (400 RequestError DEVELOPER_TOKEN_PARAMETER_MISSING) unless `developerToken: 'ignored'`, as Google
+ *   does since the developer-token sunset of 9 September 2026; the query `SELECT <user_list size
+ *   fields> FROM user_list WHERE user_list.id = N` is answered from the current membership of audience
+ *   N (sizes as int64 strings, the UserListSizeRange it falls in); anything else is a 400
+ *   INVALID_ARGUMENT with a GoogleAdsFailure (QueryError/RequestError). `setSizeReporting(id, mode)`
+ *   makes a list report only its size range, or no size at all (not yet determined); a list the
+ *   server never received answers no rows. The customer id is checked for digits only.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Outage, type OutageControl } from './outage.ts';
 import { Audiences } from './audience-membership.ts';
+import { adsFailure, camelPath, checkSearchRequest, sizeRangeOf } from './vendor-rules/google-ads-search.ts';
 import { checkDataManagerRequest, dataManagerMemberKeys, rpcStatus, type CheckedMember, type FieldViolation, invalidArgument } from './vendor-rules/google-data-manager.ts';
 
 export interface GoogleServerFailures {
@@ -56,7 +66,15 @@ export interface GoogleServerOptions {
   failures?: GoogleServerFailures;
   /** Every request waits this long before it is handled. */
   latencyMs?: number;
+  /**
+   * The Ads API's `developer-token` header: 'required' (default; a request without one is refused, as
+   * before the developer-token sunset) or 'ignored' (Google since 9 September 2026).
+   */
+  developerToken?: 'required' | 'ignored';
 }
+
+/** How a list reports its size on googleAds:search: counts and ranges, ranges only, or nothing yet. */
+export type GoogleSizeReporting = 'exact' | 'range' | 'undetermined';
 
 export interface GoogleServerCounts {
   requests: number;
@@ -73,6 +91,8 @@ export interface GoogleServerCounts {
   /** Adds of members the audience did not hold yet (a resent add is not counted). */
   membersNew: number;
   membersRemoved: number;
+  /** googleAds:search requests answered with rows (size reads). */
+  searches: number;
 }
 
 export interface GoogleDelivery {
@@ -89,6 +109,8 @@ export interface GoogleDelivery {
 export interface RunningGoogleServer extends OutageControl {
   /** Base URL of the API version, e.g. http://127.0.0.1:1234/v1: the adapter's baseUrl. */
   url: string;
+  /** Origin of the Google Ads API (googleAds:search), e.g. http://127.0.0.1:1234: the adapter's adsApi.baseUrl. */
+  adsUrl: string;
   /** The OAuth token endpoint (grant_type=refresh_token), e.g. http://127.0.0.1:1234/token. */
   tokenUrl: string;
   token: string;
@@ -103,6 +125,10 @@ export interface RunningGoogleServer extends OutageControl {
   membership(audienceId: string): number;
   /** Whether an audience holds a member with this email hash. */
   hasEmail(audienceId: string, sha256: string): boolean;
+  /** Remove members from an audience behind the client's back (a tampered list); returns how many went. */
+  dropMembers(audienceId: string, count: number): number;
+  /** How googleAds:search reports this list's size from now on (default 'exact'). */
+  setSizeReporting(audienceId: string, mode: GoogleSizeReporting): void;
   failNext(count: number, status?: 429 | 503, retryAfterSeconds?: number): void;
   /** From now on every request waits `ms` before it is handled. */
   setLatency(ms: number): void;
@@ -125,7 +151,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
   queueFailures(options.failures?.count ?? 0, options.failures?.status ?? 429, options.failures?.retryAfterSeconds ?? 1);
   let latencyMs = options.latencyMs ?? 0;
   const outage = new Outage();
-  const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersNew: 0, membersRemoved: 0 };
+  const counts: GoogleServerCounts = { requests: 0, accepted: 0, ingests: 0, removes: 0, duplicates: 0, rejected: 0, throttled: 0, unauthorized: 0, membersAdded: 0, membersNew: 0, membersRemoved: 0, searches: 0 };
   const deliveries: GoogleDelivery[] = [];
   const audiences = new Audiences();
   const calls: number[] = [];
@@ -251,9 +277,64 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     app.post(`${prefix}::remove`, handle('remove'));
   }
 
+
+  // The Google Ads API: a Customer Match list's size (GoogleAdsService.Search over user_list).
+  const sizeReporting = new Map<string, GoogleSizeReporting>();
+  app.post('/:version/customers/:customerId/googleAds::search', async (req: FastifyRequest<{ Params: { version: string; customerId: string } }>, reply: FastifyReply) => {
+    counts.requests++;
+    const { version, customerId } = req.params;
+    if (!/^v\d+$/.test(version)) return reply.code(404).send(rpcStatus(404, 'NOT_FOUND', `Method not found: ${version.slice(0, 20)}.`));
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ') || !tokenValid(auth.slice('Bearer '.length))) {
+      counts.unauthorized++;
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="https://accounts.google.com/", error="invalid_token"')
+        .send(rpcStatus(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
+    }
+    const refuse = (status: number, body: unknown) => {
+      counts.rejected++;
+      return reply.code(status).header('request-id', randomUUID()).send(body);
+    };
+    const devToken = req.headers['developer-token'];
+    if ((options.developerToken ?? 'required') === 'required' && (typeof devToken !== 'string' || devToken.trim() === '')) {
+      return refuse(400, adsFailure(version, 400, 'INVALID_ARGUMENT', [{ errorCode: { requestError: 'DEVELOPER_TOKEN_PARAMETER_MISSING' }, message: 'Developer-token header is required.' }]));
+    }
+    if (!/^\d+$/.test(customerId)) return refuse(400, adsFailure(version, 400, 'INVALID_ARGUMENT', [{ errorCode: { requestError: 'INVALID_CUSTOMER_ID' }, message: 'Customer ID is invalid.' }]));
+    const login = req.headers['login-customer-id'];
+    if (login !== undefined && (typeof login !== 'string' || !/^\d+$/.test(login))) {
+      return refuse(400, adsFailure(version, 400, 'INVALID_ARGUMENT', [{ errorCode: { headerError: 'INVALID_LOGIN_CUSTOMER_ID' }, message: 'The login customer ID could not be validated.' }]));
+    }
+    const checked = checkSearchRequest(req.body);
+    if (!checked.ok) return refuse(checked.status, checked.plain ? rpcStatus(400, 'INVALID_ARGUMENT', checked.plain) : adsFailure(version, checked.status, 'INVALID_ARGUMENT', checked.errors));
+    const fieldMask = checked.fields.map(camelPath).join(',');
+    if (checked.validateOnly || !audiences.has(checked.listId)) return reply.code(200).header('request-id', randomUUID()).send({ fieldMask });
+    counts.searches++;
+    const n = audiences.get(checked.listId).size;
+    const mode = sizeReporting.get(checked.listId) ?? 'exact';
+    const value: Record<string, string> = {
+      'user_list.resource_name': `customers/${customerId}/userLists/${checked.listId}`,
+      'user_list.id': checked.listId,
+    };
+    if (mode === 'exact') {
+      value['user_list.size_for_display'] = String(n);
+      value['user_list.size_for_search'] = String(n);
+    }
+    if (mode !== 'undetermined') {
+      value['user_list.size_range_for_display'] = sizeRangeOf(n);
+      value['user_list.size_range_for_search'] = sizeRangeOf(n);
+    }
+    // The resource name always comes back; of the rest only what was selected (an unset field is omitted, as proto3 JSON does).
+    const userList: Record<string, string> = { resourceName: value['user_list.resource_name']! };
+    for (const f of checked.fields) if (value[f] !== undefined) userList[camelPath(f).slice('userList.'.length)] = value[f];
+    return reply.code(200).header('request-id', randomUUID()).send({ results: [{ userList }], fieldMask });
+  });
+
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   return {
     url: `${address}/v1`,
+    adsUrl: address,
     tokenUrl: `${address}/token`,
     token,
     tokensIssued: () => issuedCount,
@@ -262,6 +343,8 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     received: () => [...deliveries],
     membership: (id) => audiences.get(id).size,
     hasEmail: (id, sha) => audiences.get(id).has(`email:${sha}`),
+    dropMembers: (id, count) => audiences.get(id).discard(count),
+    setSizeReporting: (id, mode) => void sizeReporting.set(id, mode),
     failNext: (count, status = 429, retryAfterSeconds = 1) => queueFailures(count, status, retryAfterSeconds),
     startOutage: (ms, status, retryAfterSeconds) => outage.startOutage(ms, status, retryAfterSeconds),
     endOutage: () => outage.endOutage(),

@@ -47,6 +47,7 @@ export async function startContractServers(opts: ContractServerOptions = {}): Pr
   const env: Record<string, string> = {
     [`SF_TARGET_TOKEN_${tag}`]: targetToken,
     [`SF_GOOGLE_TOKEN_${tag}`]: google.token,
+    [`SF_GOOGLE_DEV_TOKEN_${tag}`]: randomBytes(11).toString('hex'),
     [`SF_META_TOKEN_${tag}`]: meta.token,
     [`SF_WEBHOOK_SECRET_${tag}`]: webhookSecret,
   };
@@ -80,7 +81,15 @@ export async function startContractServers(opts: ContractServerOptions = {}): Pr
         mappingVersion: o.mappingVersion ?? '1',
         filter: { ...filter('advertising'), segments: ['high_intent', 'warm'] },
         holdout: 'exclude_control',
-        config: { baseUrl: google.url, tokenEnv: `SF_GOOGLE_TOKEN_${tag}`, operatingAccount: { accountType: 'GOOGLE_ADS', accountId: '1234567890' }, audienceId: googleAudienceId, defaultRetryAfterMs: 200 },
+        config: {
+          baseUrl: google.url,
+          tokenEnv: `SF_GOOGLE_TOKEN_${tag}`,
+          operatingAccount: { accountType: 'GOOGLE_ADS', accountId: '1234567890' },
+          audienceId: googleAudienceId,
+          defaultRetryAfterMs: 200,
+          // Size read-back for verify; the contract server matches every member it is sent, hence minMatchRate 1.
+          adsApi: { baseUrl: google.adsUrl, apiVersion: 'v26', developerTokenEnv: `SF_GOOGLE_DEV_TOKEN_${tag}`, minMatchRate: 1 },
+        },
       },
       {
         name: 'meta-audience',

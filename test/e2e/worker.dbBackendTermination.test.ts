@@ -8,6 +8,10 @@
  * must complete (Temporal retries the failed activities), and the counts must reconcile: every
  * record of the feed loaded once, every visitor published once, the ledger and the receivers holding
  * each routed row exactly once.
+ *
+ * The faults terminate every backend of a database, so the suite runs on a database of its own
+ * (the run's test database name + `_dbfault_test`, recreated and migrated here): suites running in
+ * parallel on the shared test database never see their connections cut.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +21,7 @@ import pg from 'pg';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateResult } from '../../tools/feed-generator/generator.ts';
-import { closePools, getPool } from '../../activities/store/db.ts';
+import { closePools, getPool, migrate, recreateDatabase } from '../../activities/store/db.ts';
 import { startContractServers, type ContractServers } from '../../tools/contract-servers/start-all.ts';
 import type { ActivationRunResult } from '../../workflows/activation-run.ts';
 import { statusQuery } from '../../workflows/messages.ts';
@@ -40,6 +44,13 @@ const KILL_SPACING_MS = 3_000;
 const KILLS_PER_STEP = 2;
 
 const databaseName = () => new URL(process.env.DATABASE_URL!).pathname.slice(1);
+
+/** This suite's own database, next to the run's test database (recreated: only *_test names are). */
+function ownDatabaseUrl(shared: string): string {
+  const url = new URL(shared);
+  url.pathname = `/${url.pathname.slice(1)}_dbfault_test`;
+  return url.toString();
+}
 
 interface Kill {
   /** What was running when the backends were terminated. */
@@ -158,6 +169,9 @@ async function terminateDuringRun(handle: WorkflowHandle, firstLock: pg.Client, 
 }
 
 beforeAll(async () => {
+  process.env.DATABASE_URL = ownDatabaseUrl(process.env.DATABASE_URL!);
+  await recreateDatabase(process.env.DATABASE_URL);
+  await migrate(process.env.DATABASE_URL);
   const tmp = mkdtempSync(join(tmpdir(), 'scoreflow-dbfault-'));
   servers = await startContractServers({ tag: uid('dbf').replace(/-/g, '') });
   const webhook = servers.destinations().find((d) => d.kind === 'webhook')! as Destination;

@@ -31,7 +31,7 @@ const EXAMPLES: Record<string, string[]> = {
   'models evaluate': ['scoreflow models evaluate churn 1.1.0 --feed test/fixtures/adobe', 'scoreflow models evaluate churn 1.1.0 --feed inbox/ --labels labels.csv --json'],
   'contracts check': ['scoreflow contracts check', 'scoreflow contracts check --json'],
   'contracts export': ['scoreflow contracts export --format jsonschema --out contracts-out/', 'scoreflow contracts export --format odcs --json', 'scoreflow contracts export --format odcs --pipeline pipelines/demo.yaml'],
-  'contracts release': ['scoreflow contracts release', 'scoreflow contracts release --only activation-record'],
+  'contracts release': ['scoreflow contracts release', 'scoreflow contracts release --only activation_record'],
   'identity normalize': ['scoreflow identity normalize " Jane.Doe@Example.com " --platform google --type email', 'echo "+1 (555) 010-9999" | scoreflow identity normalize - --platform meta --type phone --json'],
   serve: ['scoreflow serve --port 8080', 'scoreflow serve --pipeline pipelines/demo.yaml --redis redis://127.0.0.1:6379 --no-events'],
   verify: ['scoreflow verify --run demo.run.20261204 --destination target-profiles --sample 200', 'scoreflow verify --run nightly-2026-12-04 --destination meta-audience --json'],

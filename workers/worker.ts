@@ -55,7 +55,14 @@ export async function createWorker(opts: StartWorkerOptions = {}): Promise<{ wor
   await installTemporalRuntime(); // before the first connection: the runtime is process-wide
   // Address, namespace, TLS, API key and profile from the Temporal environment configuration.
   const settings = temporalSettings();
-  const connection = await NativeConnection.connect({ ...settings.connection, address: opts.address ?? settings.address });
+  const address = opts.address ?? settings.address;
+  const connection = await NativeConnection.connect({ ...settings.connection, address }).catch((err: Error) => {
+    // The SDK's message is the Rust transport's (tonic::transport::Error(...)); say what to do.
+    const how = settings.profile ? `profile ${settings.profile}` : 'TEMPORAL_ADDRESS';
+    throw new Error(
+      `Cannot reach Temporal at ${address}${settings.tls ? ' (TLS)' : ''} (${err.message}). Start a dev server with "scoreflow dev" (or run "scoreflow demo", which starts one), or set ${how} (and TEMPORAL_TLS_*/TEMPORAL_API_KEY for a secured cluster).`,
+    );
+  });
   const bundlePath = opts.workflowBundlePath ?? process.env.SCOREFLOW_WORKFLOW_BUNDLE;
   const metrics = createWorkerMetrics();
   await seedLastSuccess(metrics);
@@ -107,10 +114,11 @@ function workflowBundle(given: string | undefined): Promise<{ code: string } | {
 const quietBundleLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as unknown as NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
 
 /** `scoreflow worker`: the batch worker and the real-time worker in one process. */
-export async function runWorker(opts: StartWorkerOptions = {}): Promise<void> {
+export async function runWorker(opts: StartWorkerOptions = {}, onRunning?: (taskQueue: string) => void): Promise<void> {
   const { worker, connection, metrics } = await createWorker(opts);
   const realtime = await createRealtimeWorker(connection, opts);
   try {
+    onRunning?.(worker.options.taskQueue);
     await Promise.all([worker.run(), realtime.run()]);
   } finally {
     await metrics?.close();

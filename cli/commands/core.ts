@@ -75,8 +75,8 @@ export function registerCoreCommands(program: Command): void {
     .action(async () => {
       await routeSdkLogsToPino();
       await ensureMigrated(log);
-      log('[scoreflow] worker running; Ctrl-C stops it');
-      await runWorker();
+      // Said once connected and polling, not before: an unreachable server fails with what to do.
+      await runWorker({}, (taskQueue) => log(`[scoreflow] worker running on task queue ${taskQueue}; Ctrl-C stops it`));
     });
 
   program
@@ -125,6 +125,7 @@ export function registerCoreCommands(program: Command): void {
       emit(o, s, () => {
         const w = s.workflow;
         const lines = [`run ${o.run}: ${w?.status ?? (s.run as { status?: string } | null)?.status ?? 'unknown'} (stage ${w?.stage ?? (s.run as { stage?: string } | null)?.stage})`, `  ${runLink(o.run)}`];
+        if (s.temporalError) lines.push(`  (live state unavailable, from the database only: ${s.temporalError})`);
         if (w?.pausedReason) lines.push(`  PAUSED: ${w.pausedReason}`);
         if (w?.awaiting) lines.push(`  waiting for: ${w.awaiting.actions.map((a) => `scoreflow ${a} --run ${o.run}${a === 'rollback' ? ' --to <version|rules>' : ''} --reason "..."`).join('\n               ')}`);
         if (w?.gate.overriddenBy) lines.push(`  gate overridden by ${w.gate.overriddenBy.operator}: ${w.gate.overriddenBy.reason}`);

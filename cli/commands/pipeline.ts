@@ -37,7 +37,11 @@ export function registerPipelineCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ scoreflow pipeline validate pipelines/demo.yaml\n\nExit codes: 0 valid, 1 invalid (every problem listed), 2 bad flags.\n')
     .action(async (file: string, o: { json?: boolean }) => {
       const v = await validatePipelineFile(file);
-      emit(o, v, () => formatValidation(v));
+      // A refused file carries the envelope every command's failure has (error, message) beside its problems.
+      const out = v.ok
+        ? v
+        : { ...v, error: 'InvalidPipeline', message: `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} in ${v.file}: ${v.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}` };
+      emit(o, out, () => formatValidation(v));
       if (!v.ok) process.exitCode = 1;
     });
 }

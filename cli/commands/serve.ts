@@ -34,7 +34,7 @@ import { loadPipelineConfig } from '../../activities/run/pipeline.ts';
 import { connectClient } from '../../workers/client.ts';
 import { REALTIME_TASK_QUEUE, isLoopbackHost } from '../../workers/config.ts';
 import { startMetricsServer, type MetricsServer } from '../../workers/metrics.ts';
-import { emit } from '../output.ts';
+import { emit, UsageError } from '../output.ts';
 import { defaultPipelinePath } from './run.ts';
 
 export interface ServeOptions {
@@ -83,7 +83,7 @@ export interface RunningServe {
 export function servePort(opt: string | undefined, env: Record<string, string | undefined> = process.env): number {
   const raw = opt ?? env.PORT ?? '8080';
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`port "${raw}" is not a TCP port (0–65535); pass --port N or set PORT`);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`port "${raw}" is not a TCP port (0–65535); pass --port N or set PORT`);
   return n;
 }
 
@@ -91,17 +91,52 @@ export function servePort(opt: string | undefined, env: Record<string, string | 
 export function serveMetricsPort(raw: string): number | null {
   if (raw.trim().toLowerCase() === 'off') return null;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`--metrics-port "${raw}" is not a TCP port (0–65535, 0 = any free port) or "off"`);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`--metrics-port "${raw}" is not a TCP port (0–65535, 0 = any free port) or "off"`);
   return n;
 }
 
 export const DEFAULT_SERVE_METRICS_PORT = 9465; // beside the worker's 9464, so both run on one host
 
-export async function startServe(o: ServeOptions, env: Record<string, string | undefined> = process.env): Promise<RunningServe> {
-  const log = logger().child({ component: 'decision-api' });
+/** A duration flag's value in ms, or a usage error naming the flag. */
+function durationFlag(flag: string, value: string): number {
+  try {
+    return durationMs(value);
+  } catch {
+    throw new UsageError(`${flag} "${value}" is not a duration like 30m (a whole number with ms, s, m, h or d)`);
+  }
+}
+
+/**
+ * Every flag and combination of serve, checked before anything connects: a bad value exits 2 and
+ * leaves nothing open (no Redis, database or Temporal connection that would keep the process alive).
+ */
+function checkServeOptions(o: ServeOptions, env: Record<string, string | undefined>) {
   const port = servePort(o.port, env);
   const metricsPort = serveMetricsPort(o.metricsPort ?? String(DEFAULT_SERVE_METRICS_PORT));
-  // Keys and host are checked before anything connects, so a refusal leaves nothing behind.
+  const mapping = o.ecidMapping as EcidMapping;
+  if (mapping !== 'explicit' && mapping !== 'explicit-then-halves') throw new UsageError(`--ecid-mapping must be explicit or explicit-then-halves, not "${o.ecidMapping}"`);
+  const readTimeoutMs = Number(o.readTimeoutMs);
+  if (!/^\d+$/.test(o.readTimeoutMs.trim()) || !Number.isInteger(readTimeoutMs) || readTimeoutMs <= 0) {
+    throw new UsageError(`--read-timeout-ms must be a positive whole number of milliseconds, not "${o.readTimeoutMs}"`);
+  }
+  const staleAfterMs = durationFlag('--stale-after', o.staleAfter);
+  if (o.targetUrl && !o.targetClient) throw new UsageError('--target-url needs --target-client (the Target client code)');
+  let cart: { delayMs: number; url: string } | undefined;
+  if (o.cartDelay !== undefined) {
+    const url = o.cartWebhookUrl ?? o.webhookUrl;
+    if (!url) throw new UsageError('--cart-delay needs --cart-webhook-url (or --webhook-url) for the abandonment offer');
+    cart = { delayMs: durationFlag('--cart-delay', o.cartDelay), url };
+  }
+  if (!o.events && (o.webhookUrl || o.nats || o.targetUrl || cart)) {
+    throw new UsageError('--webhook-url, --nats, --target-url and --cart-delay act on ingested events; they need the events endpoint (drop --no-events)');
+  }
+  return { port, metricsPort, mapping, readTimeoutMs, staleAfterMs, cart };
+}
+
+export async function startServe(o: ServeOptions, env: Record<string, string | undefined> = process.env): Promise<RunningServe> {
+  const log = logger().child({ component: 'decision-api' });
+  // Flags, keys and host are checked before anything connects, so a refusal leaves nothing behind.
+  const { port, metricsPort, mapping, readTimeoutMs, staleAfterMs, cart: cartOptions } = checkServeOptions(o, env);
   const keys = loadApiKeys({ env, file: o.apiKeysFile });
   if (keys.length === 0 && !isLoopbackHost(o.host)) {
     throw new Error(
@@ -110,65 +145,66 @@ export async function startServe(o: ServeOptions, env: Record<string, string | u
     );
   }
   const auth = keys.length > 0 ? createApiKeyChecker(keys) : undefined;
-  const mapping = o.ecidMapping as EcidMapping;
-  if (mapping !== 'explicit' && mapping !== 'explicit-then-halves') throw new Error(`--ecid-mapping must be explicit or explicit-then-halves, not "${o.ecidMapping}"`);
   const cfg = loadPipelineConfig(o.pipeline);
   const fallback = loadRulePolicy(o.fallbackPolicy ?? cfg.fallbackPolicy ?? DEFAULT_FALLBACK_POLICY_PATH);
   const redis = createOnlineRedis(o.redis);
   const closers: (() => Promise<unknown>)[] = [async () => redis.disconnect()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
 
   const destinations: RealtimeDestination[] = [];
   let scorerInfo = { modelId: '', version: '', source: 'none' };
   let cart = false;
   let ingest: Parameters<typeof buildDecisionApi>[0]['ingest'];
   if (o.events) {
-    const champion = await loadChampionScorer(o.pipeline);
-    if (champion.registryError) log.warn({ error: champion.registryError }, 'model registry unavailable; re-scoring with the pipeline default artifact');
-    scorerInfo = { modelId: champion.scorer.modelId, version: champion.scorer.version, source: champion.source };
-    if (o.webhookUrl) {
-      destinations.push({ name: 'webhook', adapter: createWebhookAdapter({ url: o.webhookUrl, secretEnv: o.webhookSecretEnv, eventType: 'scoreflow.decision', timeoutMs: 2_000 }) });
+    try {
+      const champion = await loadChampionScorer(o.pipeline);
+      if (champion.registryError) log.warn({ error: champion.registryError }, 'model registry unavailable; re-scoring with the pipeline default artifact');
+      scorerInfo = { modelId: champion.scorer.modelId, version: champion.scorer.version, source: champion.source };
+      if (o.webhookUrl) {
+        destinations.push({ name: 'webhook', adapter: createWebhookAdapter({ url: o.webhookUrl, secretEnv: o.webhookSecretEnv, eventType: 'scoreflow.decision', timeoutMs: 2_000 }) });
+      }
+      if (o.nats) {
+        const nats = createNatsJetStreamAdapter({ servers: o.nats.split(','), stream: o.natsStream, subject: o.natsSubject, ackTimeoutMs: 2_000 });
+        destinations.push({ name: 'nats', adapter: nats });
+        closers.push(() => nats.close());
+      }
+      if (o.targetUrl) {
+        destinations.push({ name: 'target', adapter: createTargetProfileRealtimeAdapter({ baseUrl: o.targetUrl, client: o.targetClient!, tokenEnv: o.targetTokenEnv }) });
+      }
+      let cartHooks;
+      if (cartOptions) {
+        // Address, namespace, TLS and API key from the Temporal environment configuration (workers/temporal-connection.ts).
+        const temporal = await connectClient(undefined, { identity: `scoreflow-serve@${hostname()}` }).catch((err: Error) => {
+          throw new Error(`cart abandonment needs Temporal: ${err.message} Or drop --cart-delay.`);
+        });
+        closers.push(() => temporal.close());
+        cartHooks = createCartHooks({
+          client: temporal.client,
+          taskQueue: REALTIME_TASK_QUEUE,
+          delayMs: cartOptions.delayMs,
+          namespace: o.namespace,
+          activation: { destination: 'cart-offer', url: cartOptions.url, secretEnv: o.webhookSecretEnv },
+        });
+        cart = true;
+      }
+      ingest = {
+        scorer: champion.scorer,
+        decision: { segments: cfg.scoring.segments, eligibility: cfg.scoring.eligibility, topN: cfg.scoring.topN },
+        routes: DEFAULT_ONLINE_ROUTES,
+        destinations,
+        ledger: getPool(),
+        staleAfterMs,
+        ecidMapping: mapping,
+        cart: cartHooks,
+      };
+    } catch (err) {
+      await closeAll();
+      throw err;
     }
-    if (o.nats) {
-      const nats = createNatsJetStreamAdapter({ servers: o.nats.split(','), stream: o.natsStream, subject: o.natsSubject, ackTimeoutMs: 2_000 });
-      destinations.push({ name: 'nats', adapter: nats });
-      closers.push(() => nats.close());
-    }
-    if (o.targetUrl) {
-      if (!o.targetClient) throw new Error('--target-url needs --target-client (the Target client code)');
-      destinations.push({ name: 'target', adapter: createTargetProfileRealtimeAdapter({ baseUrl: o.targetUrl, client: o.targetClient, tokenEnv: o.targetTokenEnv }) });
-    }
-    let cartHooks;
-    if (o.cartDelay) {
-      const url = o.cartWebhookUrl ?? o.webhookUrl;
-      if (!url) throw new Error('--cart-delay needs --cart-webhook-url (or --webhook-url) for the abandonment offer');
-      // Address, namespace, TLS and API key from the Temporal environment configuration (workers/temporal-connection.ts).
-      const temporal = await connectClient(undefined, { identity: `scoreflow-serve@${hostname()}` }).catch((err: Error) => {
-        throw new Error(`cart abandonment needs Temporal: ${err.message} Or drop --cart-delay.`);
-      });
-      closers.push(() => temporal.close());
-      cartHooks = createCartHooks({
-        client: temporal.client,
-        taskQueue: REALTIME_TASK_QUEUE,
-        delayMs: durationMs(o.cartDelay),
-        namespace: o.namespace,
-        activation: { destination: 'cart-offer', url, secretEnv: o.webhookSecretEnv },
-      });
-      cart = true;
-    }
-    ingest = {
-      scorer: champion.scorer,
-      decision: { segments: cfg.scoring.segments, eligibility: cfg.scoring.eligibility, topN: cfg.scoring.topN },
-      routes: DEFAULT_ONLINE_ROUTES,
-      destinations,
-      ledger: getPool(),
-      staleAfterMs: durationMs(o.staleAfter),
-      ecidMapping: mapping,
-      cart: cartHooks,
-    };
   }
 
-  const readTimeoutMs = Number(o.readTimeoutMs);
-  if (!Number.isInteger(readTimeoutMs) || readTimeoutMs <= 0) throw new Error(`--read-timeout-ms must be a positive integer, not "${o.readTimeoutMs}"`);
   const metrics = createOnlineMetrics({ defaultMetrics: true });
   const app = buildDecisionApi({ redis, namespace: o.namespace, fallback, ingest, readTimeoutMs, metrics, auth, log });
   let metricsServer: MetricsServer | null = null;
@@ -182,7 +218,7 @@ export async function startServe(o: ServeOptions, env: Record<string, string | u
     await app.listen({ port, host: o.host });
   } catch (err) {
     await app.close().catch(() => undefined);
-    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await closeAll();
     throw err;
   }
   const address = listenUrl(app);

@@ -42,7 +42,16 @@ export async function runFunnel(runIds: string[]): Promise<FunnelRow[]> {
 
 export async function runStatus(
   runId: string,
-): Promise<{ workflow: RunStatusView | null; run: Record<string, unknown> | null; gates: Record<string, unknown>[]; funnel: FunnelRow[]; cycles: string[]; ownership: DestinationOwnership[] }> {
+): Promise<{
+  workflow: RunStatusView | null;
+  run: Record<string, unknown> | null;
+  gates: Record<string, unknown>[];
+  funnel: FunnelRow[];
+  cycles: string[];
+  ownership: DestinationOwnership[];
+  /** Why the workflow's live state is missing when Temporal could not be reached: the rest is the database's. */
+  temporalError?: string;
+}> {
   const pool = getPool();
   const run = (await pool.query('SELECT * FROM activation_run WHERE run_id = $1', [runId])).rows[0] ?? null;
   const cycleRows = await pool.query<{ run_id: string }>('SELECT run_id FROM activation_run WHERE run_id = $1 OR parent_run_id = $1 ORDER BY started_at', [runId]);
@@ -50,18 +59,28 @@ export async function runStatus(
   // `measured: false`: the gate could not measure (no baseline, no rows); `status` shows it as SKIP.
   const gates = (await pool.query('SELECT run_id, gate, subject, status, value, warn_at, fail_at, detail, value IS NOT NULL AS measured FROM gate_result WHERE run_id = ANY($1) ORDER BY run_id, gate, subject', [cycles.length ? cycles : [runId]])).rows;
   let workflow: RunStatusView | null = null;
+  // Set when Temporal could not be asked at all (as opposed to not knowing the run).
+  let temporalError: string | undefined;
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
   try {
-    const { client, close } = await connectClient();
+    client = await connectClient();
+  } catch (err) {
+    temporalError = (err as Error).message;
+  }
+  if (client) {
     try {
-      workflow = await client.workflow.getHandle(runId).query(statusQuery);
+      workflow = await client.client.workflow.getHandle(runId).query(statusQuery);
+    } catch {
+      workflow = null; // the run's history may be gone (retention) or it never ran; the database still answers
     } finally {
-      await close();
+      await client.close();
     }
-  } catch {
-    workflow = null; // the run's history may be gone or the server down; the database still answers
   }
   const funnel = await runFunnel(cycles.length ? cycles.slice(-1) : [runId]);
-  if (!run && !workflow) throw new Error(`no run ${runId} in the database or on Temporal; list runs in the Web UI or pass the workflow id printed by "scoreflow run"`);
+  if (!run && !workflow) {
+    if (temporalError) throw new Error(`no run ${runId} in the database, and Temporal could not be asked: ${temporalError}`);
+    throw new Error(`no run ${runId} in the database or on Temporal; list runs in the Web UI or pass the workflow id printed by "scoreflow run"`);
+  }
   // Who owns each destination's decision: from the pipeline snapshot the run (or its latest cycle) kept.
   const snapshot = (
     await pool.query<{ pipeline_config: Parameters<typeof destinationOwnership>[0] }>(
@@ -69,7 +88,7 @@ export async function runStatus(
       [[runId, ...cycles]],
     )
   ).rows[0];
-  return { workflow, run, gates, funnel, cycles, ownership: destinationOwnership(snapshot?.pipeline_config) };
+  return { workflow, run, gates, funnel, cycles, ownership: destinationOwnership(snapshot?.pipeline_config), ...(temporalError ? { temporalError } : {}) };
 }
 
 export function formatFunnel(funnel: FunnelRow[]): string {

@@ -94,4 +94,14 @@ describe('scoreflow contracts release', () => {
     const rec = 'activation_record/1.0.0.schema.json';
     expect(readFileSync(join(released, rec), 'utf8')).toBe(readFileSync(join(DEFAULT_RELEASED_DIR, rec), 'utf8'));
   });
+
+  it('--only as its --help example writes it: that one contract, by the name the registry gives it', async () => {
+    const help = await runCli(['contracts', 'release', '--help']);
+    const only = /contracts release --only (\S+)/.exec(help.stdout)?.[1];
+    expect(ALL_CONTRACTS.map((c) => c.name)).toContain(only);
+    const released = join(tmp(), 'released');
+    const res = await runCli(['contracts', 'release', '--only', only!, '--released-dir', released, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.json.released.map((r: { contract?: string; name?: string }) => r.contract ?? r.name)).toEqual([only]);
+  });
 });

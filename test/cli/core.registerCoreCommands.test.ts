@@ -67,3 +67,22 @@ describe('scoreflow dev', () => {
     expect(res.json).toMatchObject({ ok: false, message: '--port must be a TCP port (1-65535), got "72a3"' });
   });
 });
+
+describe('scoreflow worker and status when Temporal cannot be reached', () => {
+  it('worker: exits 1 naming the address and what to do, and never says it is running', async () => {
+    const port = await freePort(); // nothing listens there
+    const res = await runCli(['worker'], { env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, METRICS_PORT: 'off' } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(new RegExp(`Cannot reach Temporal at 127\\.0\\.0\\.1:${port} .*Start a dev server with "scoreflow dev".*or set TEMPORAL_ADDRESS`));
+    expect(res.stderr).not.toMatch(/worker running/);
+  });
+
+  it('status: says Temporal could not be asked, not that the run does not exist there', async () => {
+    const port = await freePort();
+    const res = await runCli(['status', '--run', 'no-such-run', '--json'], { env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}` } });
+    expect(res.code).toBe(1);
+    expect(res.json).toMatchObject({ ok: false });
+    expect(res.json.message).toMatch(new RegExp(`^no run no-such-run in the database, and Temporal could not be asked: Cannot reach Temporal at 127\\.0\\.0\\.1:${port}`));
+    expect(res.json.message).not.toMatch(/or on Temporal/);
+  });
+});

@@ -86,6 +86,8 @@ describe('scoreflow pipeline validate', () => {
     });
     const res = await runCli(['pipeline', 'validate', p.path, '--json']);
     expect(res.code).toBe(1);
+    expect(res.json).toMatchObject({ ok: false, error: 'InvalidPipeline', file: p.path });
+    expect(res.json.message).toMatch(/^\d+ problems in \S+: .*holdot: unknown key "holdot"; did you mean "holdout"\?/);
     const problems = res.json.problems as { path: string; message: string }[];
     const at = (path: string) => problems.filter((x) => x.path === path).map((x) => x.message);
     expect(at('holdot')).toEqual(['unknown key "holdot"; did you mean "holdout"?']);

@@ -71,4 +71,14 @@ export const CLI_CASES: CliCase[] = [
   { name: 'abort: no --reason', args: () => ['abort', '--run', 'r1'], code: 2, message: /--reason is required: say why you abort run r1/ },
   { name: 'pipeline validate: no file given', args: () => ['pipeline', 'validate'], code: 1, message: /missing required argument 'file'/ },
   { name: 'pipeline validate: a file that does not exist', args: (dir) => ['pipeline', 'validate', join(dir, 'none.yaml')], code: 1, message: /none\.yaml: 1 problem\(s\)/ },
+  // serve: every flag is checked before Redis, the database or Temporal is opened, so a bad value
+  // exits 2 at once (a connection opened first kept the process alive after the message).
+  { name: 'serve: --port not a number', args: () => ['serve', '--port', 'abc'], code: 2, message: /port "abc" is not a TCP port \(0–65535\); pass --port N or set PORT/ },
+  { name: 'serve: --metrics-port not a number', args: () => ['serve', '--metrics-port', 'abc'], code: 2, message: /--metrics-port "abc" is not a TCP port .* or "off"/ },
+  { name: 'serve: --ecid-mapping unknown', args: () => ['serve', '--ecid-mapping', 'foo'], code: 2, message: /--ecid-mapping must be explicit or explicit-then-halves, not "foo"/ },
+  { name: 'serve: --stale-after not a duration', args: () => ['serve', '--stale-after', 'abc'], code: 2, message: /--stale-after "abc" is not a duration like 30m/, spawn: true },
+  { name: 'serve: --read-timeout-ms negative', args: () => ['serve', '--read-timeout-ms', '-5'], code: 2, message: /--read-timeout-ms must be a positive whole number of milliseconds, not "-5"/ },
+  { name: 'serve: --target-url without --target-client', args: () => ['serve', '--target-url', 'http://127.0.0.1:1'], code: 2, message: /--target-url needs --target-client/ },
+  { name: 'serve: --cart-delay without a webhook URL', args: () => ['serve', '--cart-delay', '30m'], code: 2, message: /--cart-delay needs --cart-webhook-url \(or --webhook-url\)/, spawn: true },
+  { name: 'serve: --webhook-url with --no-events', args: () => ['serve', '--no-events', '--webhook-url', 'http://127.0.0.1:1/h'], code: 2, message: /act on ingested events; they need the events endpoint \(drop --no-events\)/ },
 ];

@@ -17,6 +17,7 @@ import { registerIngestCommand } from '../../cli/commands/ingest.ts';
 import { registerRollbackCommand } from '../../cli/commands/rollback.ts';
 import { registerOperateCommands } from '../../cli/commands/operate.ts';
 import { registerPipelineCommands } from '../../cli/commands/pipeline.ts';
+import { registerServeCommand } from '../../cli/commands/serve.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { CLI_CASES, type CliCase } from './cli.cases.ts';
 
@@ -34,6 +35,7 @@ function program(): Command {
   registerOperateCommands(p);
   registerIngestCommand(p);
   registerPipelineCommands(p);
+  registerServeCommand(p);
   // Subcommands inherit neither exitOverride nor the output writers: set them on each.
   const capture = (c: Command) => {
     c.exitOverride();

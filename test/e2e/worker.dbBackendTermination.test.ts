@@ -43,7 +43,9 @@ const MAX_KILLS = 10;
 const KILL_SPACING_MS = 3_000;
 const KILLS_PER_STEP = 2;
 
-const databaseName = () => new URL(process.env.DATABASE_URL!).pathname.slice(1);
+/** This suite's database (set in beforeAll); process.env.DATABASE_URL is left as it is. */
+let dbUrl = '';
+const databaseName = () => new URL(dbUrl).pathname.slice(1);
 
 /** This suite's own database, next to the run's test database (recreated: only *_test names are). */
 function ownDatabaseUrl(shared: string): string {
@@ -92,7 +94,7 @@ async function pendingStep(handle: WorkflowHandle): Promise<string> {
 
 /** A connection to the test database holding `LOCK TABLE <table> IN SHARE MODE` in an open transaction. */
 async function lockTable(table: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL! });
+  const c = new pg.Client({ connectionString: dbUrl });
   c.on('error', () => {}); // it is terminated with the others
   await c.connect();
   await c.query('BEGIN');
@@ -117,7 +119,7 @@ const LOCKED_STEPS: { during: 'transaction' | 'copy'; table: string; statement: 
  * KILL_SPACING_MS apart and at most KILLS_PER_STEP per pending step.
  */
 async function terminateDuringRun(handle: WorkflowHandle, firstLock: pg.Client, done: () => boolean): Promise<void> {
-  const url = new URL(process.env.DATABASE_URL!);
+  const url = new URL(dbUrl);
   url.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: url.toString() });
   admin.on('error', () => {});
@@ -169,9 +171,10 @@ async function terminateDuringRun(handle: WorkflowHandle, firstLock: pg.Client, 
 }
 
 beforeAll(async () => {
-  process.env.DATABASE_URL = ownDatabaseUrl(process.env.DATABASE_URL!);
-  await recreateDatabase(process.env.DATABASE_URL);
-  await migrate(process.env.DATABASE_URL);
+  // Passed explicitly (the worker child's env, getPool(dbUrl)); the process environment is not changed.
+  dbUrl = ownDatabaseUrl(process.env.DATABASE_URL!);
+  await recreateDatabase(dbUrl);
+  await migrate(dbUrl);
   const tmp = mkdtempSync(join(tmpdir(), 'scoreflow-dbfault-'));
   servers = await startContractServers({ tag: uid('dbf').replace(/-/g, '') });
   const webhook = servers.destinations().find((d) => d.kind === 'webhook')! as Destination;
@@ -194,8 +197,10 @@ beforeAll(async () => {
       ...process.env,
       ...servers.env,
       TEMPORAL_ADDRESS: temporalAddress(),
-      DATABASE_URL: process.env.DATABASE_URL!,
+      DATABASE_URL: dbUrl,
       SCOREFLOW_TASK_QUEUE: taskQueue,
+      // Its own real-time queue too: on another database, it must never take another suite's tasks.
+      SCOREFLOW_REALTIME_TASK_QUEUE: `${taskQueue}-realtime`,
       SCOREFLOW_REPORT_DIR: join(tmp, 'reports'),
       METRICS_PORT: 'off',
       LOG_LEVEL: 'warn',
@@ -267,7 +272,7 @@ describe('the worker survives termination of every database backend during a run
     const c = run.counts;
     expect(c.records).toBe(feed.records);
     expect(c.records).toBe(c.loaded! + c.excluded! + c.quarantined!);
-    const db = getPool();
+    const db = getPool(dbUrl);
     const deliveries = feed.deliveries.map((d) => d.deliveryId);
     const hits = await db.query<{ n: number; distinct_n: number }>(
       'SELECT count(*)::int AS n, count(DISTINCT (delivery_id, file_name, record_no))::int AS distinct_n FROM feed_hit WHERE delivery_id = ANY($1)',
@@ -290,7 +295,7 @@ describe('the worker survives termination of every database backend during a run
     const out = readFileExport(e.location!);
     expect(out.csv).toHaveLength(e.rows);
     expect(new Set(out.csv.map((r) => r.entity_id)).size).toBe(e.rows);
-    const { rows } = await getPool().query<{ stage: string; n: number }>(
+    const { rows } = await getPool(dbUrl).query<{ stage: string; n: number }>(
       "SELECT stage, count(*)::int AS n FROM ledger_event WHERE run_id = $1 AND destination IN ('', 'outbox') GROUP BY stage ORDER BY stage",
       [workflowId],
     );
@@ -300,7 +305,7 @@ describe('the worker survives termination of every database backend during a run
   it('the webhook receiver applied every delivered row exactly once', async () => {
     const e = run.exports.find((x) => x.destination === 'offers-webhook')!;
     expect(e.rows).toBeGreaterThan(0);
-    const delivered = await getPool().query<{ entity_id: string }>("SELECT entity_id FROM ledger_event WHERE run_id = $1 AND destination = 'offers-webhook' AND stage = 'delivered'", [workflowId]);
+    const delivered = await getPool(dbUrl).query<{ entity_id: string }>("SELECT entity_id FROM ledger_event WHERE run_id = $1 AND destination = 'offers-webhook' AND stage = 'delivered'", [workflowId]);
     // Applied = the first delivery of each webhook-id; redeliveries after a lost commit are deduped by the receiver.
     const applied = [...servers.webhook.messages.values()].flatMap((m) => (m as { data: { rows: { entity_id: string }[] } }).data.rows.map((r) => r.entity_id));
     expect(applied.length).toBe(new Set(applied).size);

@@ -103,6 +103,12 @@ describe('Google Data Manager contract server: golden fixtures', () => {
     expect(google.counts.accepted - before.accepted).toBe(2);
     expect(google.counts.duplicates - before.duplicates).toBe(1);
     expect(google.membership('5555555597')).toBe(1);
+    // what the chaos accounting reads: both applied, the first changed one membership, the resend none
+    const mine = google.received().filter((d) => d.idempotencyKey === 'k-1');
+    expect(mine.map((d) => [d.resend, d.members, d.membersChanged])).toEqual([
+      [false, 1, 1],
+      [true, 1, 0],
+    ]);
   });
 });
 

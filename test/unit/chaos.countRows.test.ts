@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows } from '../../tools/chaos/accounting.ts';
+import { countAudienceChunks, countRows } from '../../tools/chaos/accounting.ts';
 import { startFaultProxy } from '../../tools/chaos/fault-proxy.ts';
 
 describe('countRows', () => {
@@ -24,6 +24,56 @@ describe('countRows', () => {
 
   it('counts rows nobody planned, and tells an upsert from a remove of the same entity', () => {
     expect(countRows(['upsert:a'], ['remove:a', 'upsert:z'])).toEqual({ lost: 1, duplicated: 0, unplanned: 2 });
+  });
+});
+
+describe('countAudienceChunks', () => {
+  const plan = [
+    { key: 'k0', rows: ['upsert:a', 'upsert:b', 'upsert:c'] },
+    { key: 'k1', rows: ['remove:d', 'remove:e'] },
+  ];
+
+  it('counts nothing when each chunk arrived once under its key', () => {
+    const got = countAudienceChunks(plan, [
+      { key: 'k0', members: 3, changed: 3 },
+      { key: 'k1', members: 2, changed: 2 },
+    ]);
+    expect(got).toEqual({ lost: [], duplicated: 0, resent: 0 });
+  });
+
+  it('takes a resent chunk that changed no membership (a set) as a harmless resend, not a duplicate', () => {
+    const got = countAudienceChunks(plan, [
+      { key: 'k0', members: 3, changed: 3 },
+      { key: 'k0', members: 3, changed: 0 },
+      { key: 'k1', members: 2, changed: 2 },
+    ]);
+    expect(got).toEqual({ lost: [], duplicated: 0, resent: 1 });
+  });
+
+  it('counts a resend that changed membership as duplicated by the members it changed', () => {
+    // e.g. an add resent after the members were removed again: the add took effect twice
+    const got = countAudienceChunks(plan, [
+      { key: 'k0', members: 3, changed: 3 },
+      { key: 'k1', members: 2, changed: 2 },
+      { key: 'k0', members: 3, changed: 2 },
+    ]);
+    expect(got).toEqual({ lost: [], duplicated: 2, resent: 0 });
+  });
+
+  it('counts members applied under a key nobody planned as duplicated, and a missing chunk as lost row by row', () => {
+    const got = countAudienceChunks(plan, [
+      { key: 'k0', members: 3, changed: 3 },
+      { key: 'stray', members: 4, changed: 4 },
+    ]);
+    expect(got).toEqual({ lost: ['remove:d', 'remove:e'], duplicated: 4, resent: 0 });
+  });
+
+  it('counts the missing tail of a short chunk as lost', () => {
+    const got = countAudienceChunks(plan, [
+      { key: 'k0', members: 1, changed: 1 },
+      { key: 'k1', members: 2, changed: 2 },
+    ]);
+    expect(got.lost).toEqual(['upsert:b', 'upsert:c']);
   });
 });
 

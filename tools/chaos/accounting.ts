@@ -7,12 +7,15 @@
  * - Target: row by row (thirdPartyId and op), from the batch files it applied;
  * - Google and Meta carry hashes only: a planned chunk counts as delivered when a delivery under its
  *   idempotency key (Meta: its session) arrived with the chunk's member count, and each planned
- *   upsert's email hash must be held by the audience; a delivery under a key the plan does not have
- *   applied its members a second time (or rows nobody planned).
+ *   upsert's email hash must be held by the audience (countAudienceChunks). A further delivery of a
+ *   delivered chunk, or one under a key the plan does not have, is a resend: Google applies it again
+ *   (it documents no request idempotency), and it counts as duplicated by the members whose
+ *   membership it changed — a resent add of members already held changes nothing.
  *
- * `duplicated` counts rows applied more than once; `unplanned` rows a receiver applied that the plan
- * does not hold; `redelivered` requests the receivers recognised as a resend (same key) and did not
- * apply again: that is idempotency working, not a defect.
+ * `duplicated` counts rows whose effect was applied more than once; `unplanned` rows a receiver
+ * applied that the plan does not hold; `redelivered` requests the receivers recognised as a resend
+ * (same key, or no membership change) that changed nothing: at-least-once delivery meeting an
+ * idempotent receiver, not a defect.
  */
 import type { NatsConnection } from 'nats';
 import type pg from 'pg';
@@ -67,6 +70,44 @@ export function countRows(planned: string[], received: string[]): Pick<Destinati
   return { lost, duplicated, unplanned };
 }
 
+/** One request an audience receiver applied: its idempotency key (Meta: session), members sent, members whose membership it changed. */
+export interface AudienceDelivery {
+  key: string;
+  members: number;
+  changed: number;
+}
+
+/**
+ * Chunks of an audience destination against what its receiver applied. A chunk is delivered once a
+ * delivery under its key carried its member count. A further delivery under a delivered key (or a
+ * key nobody planned) is a resend: it counts as `duplicated` by the members whose membership it
+ * changed — a resent add of members already held changes nothing and is a harmless redelivery,
+ * counted in `resent`. Returns the rows (`op:id`) of chunks that never fully arrived as `lost`.
+ */
+export function countAudienceChunks(planned: { key: string; rows: string[] }[], deliveries: AudienceDelivery[]): { lost: string[]; duplicated: number; resent: number } {
+  const chunks = new Map(planned.map((c) => [c.key, c]));
+  const got = new Map<string, number>();
+  let duplicated = 0;
+  let resent = 0;
+  for (const d of deliveries) {
+    const c = chunks.get(d.key);
+    const have = got.get(d.key) ?? 0;
+    if (!c || have >= c.rows.length) {
+      duplicated += d.changed;
+      if (d.changed === 0) resent++;
+      continue;
+    }
+    got.set(d.key, have + d.members);
+  }
+  const lost: string[] = [];
+  for (const c of planned) {
+    const n = got.get(c.key) ?? 0;
+    if (n < c.rows.length) lost.push(...c.rows.slice(n));
+    if (n > c.rows.length) duplicated += n - c.rows.length;
+  }
+  return { lost, duplicated, resent };
+}
+
 const rowKey = (op: string, id: string | undefined) => `${op}:${id ?? '?'}`;
 
 export interface AccountInput {
@@ -119,28 +160,20 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
     } else {
       const google = kind === 'google';
       const audience = google ? s.googleAudienceId : s.metaAudienceId;
-      const deliveries = google
-        ? s.google.received().map((d) => ({ key: d.idempotencyKey ?? '', op: d.operation === 'ingest' ? 'upsert' : 'remove', members: d.members }))
-        : s.meta.received().map((d) => ({ key: String(d.sessionId), op: d.method === 'POST' ? 'upsert' : 'remove', members: d.records }));
+      // Google documents no request idempotency: a chunk resent after a kill (it reached Google, the
+      // ledger commit did not) is applied again, and changes nothing because membership is a set. Its
+      // effect is what counts. Meta's fake answers a resent session batch without applying it, and
+      // lists each batch once, so every Meta delivery is taken to have changed all its records.
+      const deliveries: AudienceDelivery[] = google
+        ? s.google.received().map((d) => ({ key: d.idempotencyKey ?? '', members: d.members, changed: d.membersChanged }))
+        : s.meta.received().map((d) => ({ key: String(d.sessionId), members: d.records, changed: d.records }));
       const keyOf = (k: string) => (google ? k : String(metaSessionId(k)));
-      const planned = new Map(chunks.map((c) => [keyOf(c.key), c]));
-      const lostRows = new Set<string>();
-      let duplicated = 0;
-      const got = new Map<string, number>();
-      for (const d of deliveries) {
-        const c = planned.get(d.key);
-        if (!c) {
-          // Members sent under a key the plan does not have: the run applied them a second time (fresh receivers hold nothing else).
-          duplicated += d.members;
-          continue;
-        }
-        got.set(d.key, (got.get(d.key) ?? 0) + d.members);
-      }
-      for (const [key, c] of planned) {
-        const n = got.get(key) ?? 0;
-        if (n < c.rows.length) c.rows.slice(n).forEach((r) => lostRows.add(rowKey(r.op, r.entityId)));
-        if (n > c.rows.length) duplicated += n - c.rows.length;
-      }
+      const chunked = countAudienceChunks(
+        chunks.map((c) => ({ key: keyOf(c.key), rows: c.rows.map((r) => rowKey(r.op, r.entityId)) })),
+        deliveries,
+      );
+      const lostRows = new Set(chunked.lost);
+      const duplicated = chunked.duplicated;
       // Row by row where the hash is known: every planned upsert's email must be in the audience.
       const has = (sha: string) => (google ? s.google.hasEmail(audience, sha) : s.meta.hasEmail(audience, sha));
       for (const r of rows) {

@@ -104,6 +104,8 @@ export interface GoogleDelivery {
   resend: boolean;
   audienceIds: string[];
   members: number;
+  /** Members whose membership this request changed (added while absent, or removed while held): 0 for a resend. */
+  membersChanged: number;
 }
 
 export interface RunningGoogleServer extends OutageControl {
@@ -244,6 +246,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
 
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
     let changed = false;
+    let membersChanged = 0;
     for (const id of body.productDestinationIds) {
       const audience = audiences.get(id);
       for (const m of body.members) {
@@ -251,6 +254,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
         if (operation === 'ingest') {
           if (!audience.holds(keys)) {
             changed = true;
+            membersChanged++;
             counts.membersNew++;
           }
           audience.add(keys);
@@ -258,7 +262,10 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
         } else {
           const before = audience.size;
           audience.remove(keys);
-          if (audience.size !== before) changed = true;
+          if (audience.size !== before) {
+            changed = true;
+            membersChanged++;
+          }
           counts.membersRemoved += before - audience.size;
         }
       }
@@ -268,7 +275,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     if (operation === 'ingest') counts.ingests++;
     else counts.removes++;
     const resend = key !== undefined && deliveries.some((d) => d.idempotencyKey === key);
-    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length });
+    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length, membersChanged });
     return reply.code(200).send({ requestId });
   };
 

@@ -109,6 +109,8 @@ describe('Google Data Manager contract server: golden fixtures', () => {
       [false, 1, 1],
       [true, 1, 0],
     ]);
+    expect(mine[1]!.membersDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(mine[1]!.membersDigest).toBe(mine[0]!.membersDigest);
   });
 });
 

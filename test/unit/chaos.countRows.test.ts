@@ -29,51 +29,43 @@ describe('countRows', () => {
 
 describe('countAudienceChunks', () => {
   const plan = [
-    { key: 'k0', rows: ['upsert:a', 'upsert:b', 'upsert:c'] },
-    { key: 'k1', rows: ['remove:d', 'remove:e'] },
+    { key: 'k0', op: 'upsert' as const, rows: ['upsert:a', 'upsert:b', 'upsert:c'] },
+    { key: 'k1', op: 'upsert' as const, rows: ['upsert:d', 'upsert:e'] },
   ];
+  const k0 = { key: 'k0', op: 'upsert' as const, members: 3, changed: 3, digest: 'abc' };
+  const k1 = { key: 'k1', op: 'upsert' as const, members: 2, changed: 2, digest: 'de' };
 
   it('counts nothing when each chunk arrived once under its key', () => {
-    const got = countAudienceChunks(plan, [
-      { key: 'k0', members: 3, changed: 3 },
-      { key: 'k1', members: 2, changed: 2 },
-    ]);
-    expect(got).toEqual({ lost: [], duplicated: 0, resent: 0 });
+    expect(countAudienceChunks(plan, [k0, k1])).toEqual({ lost: [], duplicated: 0, unplanned: 0, resent: 0 });
   });
 
-  it('takes a resent chunk that changed no membership (a set) as a harmless resend, not a duplicate', () => {
-    const got = countAudienceChunks(plan, [
-      { key: 'k0', members: 3, changed: 3 },
-      { key: 'k0', members: 3, changed: 0 },
-      { key: 'k1', members: 2, changed: 2 },
-    ]);
-    expect(got).toEqual({ lost: [], duplicated: 0, resent: 1 });
+  it('takes a resend of the same members that changed nothing (membership is a set) as harmless', () => {
+    expect(countAudienceChunks(plan, [k0, { ...k0, changed: 0 }, k1])).toEqual({ lost: [], duplicated: 0, unplanned: 0, resent: 1 });
   });
 
   it('counts a resend that changed membership as duplicated by the members it changed', () => {
-    // e.g. an add resent after the members were removed again: the add took effect twice
-    const got = countAudienceChunks(plan, [
-      { key: 'k0', members: 3, changed: 3 },
-      { key: 'k1', members: 2, changed: 2 },
-      { key: 'k0', members: 3, changed: 2 },
-    ]);
-    expect(got).toEqual({ lost: [], duplicated: 2, resent: 0 });
+    // an add resent after the members were removed again: the add took effect twice
+    expect(countAudienceChunks(plan, [k0, k1, { ...k0, changed: 2 }])).toEqual({ lost: [], duplicated: 2, unplanned: 0, resent: 0 });
   });
 
-  it('counts members applied under a key nobody planned as duplicated, and a missing chunk as lost row by row', () => {
-    const got = countAudienceChunks(plan, [
-      { key: 'k0', members: 3, changed: 3 },
-      { key: 'stray', members: 4, changed: 4 },
-    ]);
-    expect(got).toEqual({ lost: ['remove:d', 'remove:e'], duplicated: 4, resent: 0 });
+  it("counts a resend under a delivered key that carried other members as duplicated, even when it changed nothing", () => {
+    expect(countAudienceChunks(plan, [k0, k1, { ...k1, key: 'k0', changed: 0 }])).toEqual({ lost: [], duplicated: 2, unplanned: 0, resent: 0 });
+  });
+
+  it('counts a first add that changed fewer members than it carried (they were already held) as duplicated', () => {
+    expect(countAudienceChunks(plan, [k0, { ...k1, changed: 0 }])).toEqual({ lost: [], duplicated: 2, unplanned: 0, resent: 0 });
+  });
+
+  it('counts members under a key nobody planned as unplanned whatever they changed, and the missing chunk as lost', () => {
+    expect(countAudienceChunks(plan, [k0, { key: 'k9', op: 'upsert', members: 4, changed: 0 }])).toEqual({ lost: ['upsert:d', 'upsert:e'], duplicated: 0, unplanned: 4, resent: 0 });
+  });
+
+  it('does not let a delivery with the other op deliver a chunk', () => {
+    expect(countAudienceChunks(plan, [k0, { ...k1, op: 'remove' }])).toEqual({ lost: ['upsert:d', 'upsert:e'], duplicated: 0, unplanned: 2, resent: 0 });
   });
 
   it('counts the missing tail of a short chunk as lost', () => {
-    const got = countAudienceChunks(plan, [
-      { key: 'k0', members: 1, changed: 1 },
-      { key: 'k1', members: 2, changed: 2 },
-    ]);
-    expect(got.lost).toEqual(['upsert:b', 'upsert:c']);
+    expect(countAudienceChunks(plan, [{ ...k0, members: 1, changed: 1 }, k1]).lost).toEqual(['upsert:b', 'upsert:c']);
   });
 });
 

@@ -70,42 +70,73 @@ export function countRows(planned: string[], received: string[]): Pick<Destinati
   return { lost, duplicated, unplanned };
 }
 
-/** One request an audience receiver applied: its idempotency key (Meta: session), members sent, members whose membership it changed. */
+/** One request an audience receiver applied to the destination's audience. */
 export interface AudienceDelivery {
+  /** Its idempotency key (Meta: its upload session). */
   key: string;
+  op: 'upsert' | 'remove';
   members: number;
+  /** Members whose membership it changed. */
   changed: number;
+  /** A digest of the members it carried, where the receiver records one (Google). */
+  digest?: string;
+}
+
+export interface AudienceChunkCount {
+  /** Rows (`op:id`) of chunks that never fully arrived. */
+  lost: string[];
+  /** Members whose effect was applied more than once. */
+  duplicated: number;
+  /** Members sent under a key the plan does not have, or under a planned key with the other op. */
+  unplanned: number;
+  /** Resends that carried their chunk's members again and changed nothing. */
+  resent: number;
 }
 
 /**
- * Chunks of an audience destination against what its receiver applied. A chunk is delivered once a
- * delivery under its key carried its member count. A further delivery under a delivered key (or a
- * key nobody planned) is a resend: it counts as `duplicated` by the members whose membership it
- * changed — a resent add of members already held changes nothing and is a harmless redelivery,
- * counted in `resent`. Returns the rows (`op:id`) of chunks that never fully arrived as `lost`.
+ * Chunks of an audience destination on a fresh receiver against what it applied.
+ *
+ * - The first delivery under a chunk's key, with the chunk's op, delivers the chunk: fewer members
+ *   than planned leaves the tail lost, more are duplicated, and an add that changed fewer members
+ *   than it carried added someone the audience already held (another chunk had sent them) —
+ *   duplicated by the difference.
+ * - A further delivery under that key is a resend. Google documents no request idempotency, so a
+ *   chunk in flight when a worker was killed is sent and applied again; membership is a set, so it
+ *   is harmless when it carries the same members as the first (same digest and count) and changed
+ *   nothing (`resent`). Otherwise it is duplicated: by all its members when they differ from the
+ *   chunk's, else by those whose membership it changed (e.g. an add resent after a remove).
+ * - A delivery under a key no chunk has, or with the other op, is unplanned, whatever it changed.
  */
-export function countAudienceChunks(planned: { key: string; rows: string[] }[], deliveries: AudienceDelivery[]): { lost: string[]; duplicated: number; resent: number } {
+export function countAudienceChunks(planned: { key: string; op: 'upsert' | 'remove'; rows: string[] }[], deliveries: AudienceDelivery[]): AudienceChunkCount {
   const chunks = new Map(planned.map((c) => [c.key, c]));
-  const got = new Map<string, number>();
+  const first = new Map<string, AudienceDelivery>();
   let duplicated = 0;
+  let unplanned = 0;
   let resent = 0;
   for (const d of deliveries) {
     const c = chunks.get(d.key);
-    const have = got.get(d.key) ?? 0;
-    if (!c || have >= c.rows.length) {
-      duplicated += d.changed;
-      if (d.changed === 0) resent++;
+    if (!c || c.op !== d.op) {
+      unplanned += d.members;
       continue;
     }
-    got.set(d.key, have + d.members);
+    const f = first.get(d.key);
+    if (!f) {
+      first.set(d.key, d);
+      if (d.members > c.rows.length) duplicated += d.members - c.rows.length;
+      if (d.op === 'upsert') duplicated += Math.min(d.members, c.rows.length) - Math.min(d.changed, c.rows.length);
+      continue;
+    }
+    const sameMembers = d.members === f.members && d.digest === f.digest;
+    if (!sameMembers) duplicated += d.members;
+    else if (d.changed > 0) duplicated += d.changed;
+    else resent++;
   }
   const lost: string[] = [];
   for (const c of planned) {
-    const n = got.get(c.key) ?? 0;
+    const n = first.get(c.key)?.members ?? 0;
     if (n < c.rows.length) lost.push(...c.rows.slice(n));
-    if (n > c.rows.length) duplicated += n - c.rows.length;
   }
-  return { lost, duplicated, resent };
+  return { lost, duplicated, unplanned, resent };
 }
 
 const rowKey = (op: string, id: string | undefined) => `${op}:${id ?? '?'}`;
@@ -165,15 +196,20 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
       // effect is what counts. Meta's fake answers a resent session batch without applying it, and
       // lists each batch once, so every Meta delivery is taken to have changed all its records.
       const deliveries: AudienceDelivery[] = google
-        ? s.google.received().map((d) => ({ key: d.idempotencyKey ?? '', members: d.members, changed: d.membersChanged }))
-        : s.meta.received().map((d) => ({ key: String(d.sessionId), members: d.records, changed: d.records }));
+        ? s.google
+            .received()
+            .filter((d) => d.audienceIds.includes(audience))
+            .map((d) => ({ key: d.idempotencyKey ?? '', op: d.operation === 'ingest' ? 'upsert' : 'remove', members: d.members, changed: d.membersChanged, digest: d.membersDigest }))
+        : s.meta
+            .received()
+            .filter((d) => d.audienceId === audience)
+            .map((d) => ({ key: String(d.sessionId), op: d.method === 'POST' ? 'upsert' : 'remove', members: d.records, changed: d.records }));
       const keyOf = (k: string) => (google ? k : String(metaSessionId(k)));
       const chunked = countAudienceChunks(
-        chunks.map((c) => ({ key: keyOf(c.key), rows: c.rows.map((r) => rowKey(r.op, r.entityId)) })),
+        chunks.map((c) => ({ key: keyOf(c.key), op: c.op, rows: c.rows.map((r) => rowKey(r.op, r.entityId)) })),
         deliveries,
       );
       const lostRows = new Set(chunked.lost);
-      const duplicated = chunked.duplicated;
       // Row by row where the hash is known: every planned upsert's email must be in the audience.
       const has = (sha: string) => (google ? s.google.hasEmail(audience, sha) : s.meta.hasEmail(audience, sha));
       for (const r of rows) {
@@ -181,8 +217,9 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
         if (r.op === 'upsert' && sha && !has(sha)) lostRows.add(rowKey(r.op, r.entityId));
         if (r.op === 'remove' && sha && has(sha)) lostRows.add(rowKey(r.op, r.entityId));
       }
-      counted = { lost: lostRows.size, duplicated, unplanned: 0 };
-      redelivered = google ? s.google.counts.duplicates : s.meta.counts.duplicates;
+      counted = { lost: lostRows.size, duplicated: chunked.duplicated, unplanned: chunked.unplanned };
+      // Meta's fake lists a resent session batch once and counts it in `duplicates`.
+      redelivered = google ? chunked.resent : s.meta.counts.duplicates;
     }
     out.push({ destination, planned: rows.length, redelivered, ...counted });
   }

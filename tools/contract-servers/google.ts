@@ -38,7 +38,7 @@
  *   makes a list report only its size range, or no size at all (not yet determined); a list the
  *   server never received answers no rows. The customer id is checked for digits only.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Outage, type OutageControl } from './outage.ts';
@@ -106,6 +106,14 @@ export interface GoogleDelivery {
   members: number;
   /** Members whose membership this request changed (added while absent, or removed while held): 0 for a resend. */
   membersChanged: number;
+  /** sha256 over the request's members (their sorted identifier keys, sorted): a resend carries the same. */
+  membersDigest: string;
+}
+
+/** One digest per member set, whatever the order of members or of a member's identifiers. */
+function membersDigest(members: CheckedMember[]): string {
+  const keys = members.map((m) => JSON.stringify(dataManagerMemberKeys(m).sort())).sort();
+  return createHash('sha256').update(JSON.stringify(keys)).digest('hex');
 }
 
 export interface RunningGoogleServer extends OutageControl {
@@ -275,7 +283,7 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     if (operation === 'ingest') counts.ingests++;
     else counts.removes++;
     const resend = key !== undefined && deliveries.some((d) => d.idempotencyKey === key);
-    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length, membersChanged });
+    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length, membersChanged, membersDigest: membersDigest(body.members) });
     return reply.code(200).send({ requestId });
   };
 

@@ -5,12 +5,9 @@
  * - webhook receiver and NATS stream: row by row (entity and op), from the unique webhook-ids and
  *   the stream's messages;
  * - Target: row by row (thirdPartyId and op), from the batch files it applied;
- * - Google and Meta carry hashes only: a planned chunk counts as delivered when a delivery under its
- *   idempotency key (Meta: its session) arrived with the chunk's member count, and each planned
- *   upsert's email hash must be held by the audience (countAudienceChunks). A further delivery of a
- *   delivered chunk, or one under a key the plan does not have, is a resend: Google applies it again
- *   (it documents no request idempotency), and it counts as duplicated by the members whose
- *   membership it changed — a resent add of members already held changes nothing.
+ * - Google and Meta carry hashes only: chunk by chunk under each chunk's idempotency key (Meta: its
+ *   session), with the rules of countAudienceChunks, and each planned upsert's email hash must be
+ *   held by the audience.
  *
  * `duplicated` counts rows whose effect was applied more than once; `unplanned` rows a receiver
  * applied that the plan does not hold; `redelivered` requests the receivers recognised as a resend
@@ -191,10 +188,8 @@ export async function accountRun(a: AccountInput): Promise<DestinationCount[]> {
     } else {
       const google = kind === 'google';
       const audience = google ? s.googleAudienceId : s.metaAudienceId;
-      // Google documents no request idempotency: a chunk resent after a kill (it reached Google, the
-      // ledger commit did not) is applied again, and changes nothing because membership is a set. Its
-      // effect is what counts. Meta's fake answers a resent session batch without applying it, and
-      // lists each batch once, so every Meta delivery is taken to have changed all its records.
+      // Meta's fake answers a resent session batch without applying it and lists each batch once, so
+      // every Meta delivery is taken to have changed all its records.
       const deliveries: AudienceDelivery[] = google
         ? s.google
             .received()

@@ -104,15 +104,15 @@ export interface GoogleDelivery {
   resend: boolean;
   audienceIds: string[];
   members: number;
-  /** Members whose membership this request changed (added while absent, or removed while held): 0 for a resend. */
+  /** Members whose membership this request changed (added while absent, or removed while held), summed over its audiences: 0 for a resend. */
   membersChanged: number;
   /** sha256 over the request's members (their sorted identifier keys, sorted): a resend carries the same. */
   membersDigest: string;
 }
 
-/** One digest per member set, whatever the order of members or of a member's identifiers. */
-function membersDigest(members: CheckedMember[]): string {
-  const keys = members.map((m) => JSON.stringify(dataManagerMemberKeys(m).sort())).sort();
+/** One digest per member set (each member's identifier keys), whatever the order of members or of a member's keys. */
+function membersDigest(memberKeys: string[][]): string {
+  const keys = memberKeys.map((k) => JSON.stringify([...k].sort())).sort();
   return createHash('sha256').update(JSON.stringify(keys)).digest('hex');
 }
 
@@ -253,15 +253,13 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
     if (body.validateOnly) return reply.code(200).send({ requestId });
 
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
-    let changed = false;
+    const memberKeys = body.members.map(dataManagerMemberKeys);
     let membersChanged = 0;
     for (const id of body.productDestinationIds) {
       const audience = audiences.get(id);
-      for (const m of body.members) {
-        const keys = dataManagerMemberKeys(m);
+      for (const keys of memberKeys) {
         if (operation === 'ingest') {
           if (!audience.holds(keys)) {
-            changed = true;
             membersChanged++;
             counts.membersNew++;
           }
@@ -270,20 +268,17 @@ export async function startGoogleServer(options: GoogleServerOptions = {}): Prom
         } else {
           const before = audience.size;
           audience.remove(keys);
-          if (audience.size !== before) {
-            changed = true;
-            membersChanged++;
-          }
+          if (audience.size !== before) membersChanged++;
           counts.membersRemoved += before - audience.size;
         }
       }
     }
     counts.accepted++;
-    if (!changed) counts.duplicates++;
+    if (membersChanged === 0) counts.duplicates++;
     if (operation === 'ingest') counts.ingests++;
     else counts.removes++;
     const resend = key !== undefined && deliveries.some((d) => d.idempotencyKey === key);
-    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length, membersChanged, membersDigest: membersDigest(body.members) });
+    deliveries.push({ requestId, operation, idempotencyKey: key, resend, audienceIds: body.productDestinationIds, members: body.members.length, membersChanged, membersDigest: membersDigest(memberKeys) });
     return reply.code(200).send({ requestId });
   };
 
